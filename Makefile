@@ -1,0 +1,14 @@
+# The two commands of the README; each sets itself up first.
+.PHONY: demo test lint format
+
+demo:  ## set up, migrate, seed the demo and serve it at http://127.0.0.1:8000
+	scripts/demo
+
+test:  ## set up and run the whole suite on PostgreSQL and Redis
+	scripts/test
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format .

@@ -1,0 +1,8 @@
+"""App configuration for alerts."""
+
+from django.apps import AppConfig
+
+
+class AlertsConfig(AppConfig):
+    name = "alerts"
+    verbose_name = "Alerts"

@@ -1,0 +1,1 @@
+"""The collector: live inferences in, scheduled snapshots out (to be built)."""

@@ -1,0 +1,8 @@
+"""App configuration for the collector."""
+
+from django.apps import AppConfig
+
+
+class CollectorConfig(AppConfig):
+    name = "collector"
+    verbose_name = "Collector"

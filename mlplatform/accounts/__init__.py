@@ -1,0 +1,1 @@
+"""Tenancy: users, organisations, roles, teams, invitations, API tokens and the access layer."""

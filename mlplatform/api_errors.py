@@ -1,0 +1,170 @@
+"""One error format for the API, and JSON instead of HTML error pages under /api/.
+
+Every API error is a JSON object::
+
+    {"error": "validation_error", "detail": "email: Enter a valid email address.",
+     "fields": {"email": ["Enter a valid email address."]}}
+
+`error` is a stable machine-readable code, `detail` a sentence for people, and `fields` (validation
+errors only) maps each offending field's path (`teams.0`, `metrics.3.id`) to its messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Nested DRF error details as {"a.b.0": ["message", ...]}."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_errors(value, path))
+        return flat
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        flat = {}
+        for index, item in enumerate(detail):
+            if item:  # DRF puts empty dicts for valid list items
+                flat.update(flatten_errors(item, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def error_body(
+    code: str, detail: str, fields: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": code, "detail": detail}
+    if fields is not None:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: Django answers with handler500, JSON under /api/
+    if isinstance(exc, exceptions.ValidationError):
+        fields = flatten_errors(exc.detail)
+        first_path, first_messages = next(iter(fields.items()), ("", ["Invalid input."]))
+        where = "" if first_path == "non_field_errors" else f"{first_path}: "
+        response.data = error_body("validation_error", where + first_messages[0], fields)
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        response.data = error_body(
+            codes if isinstance(codes, str) else exc.default_code, str(exc.detail)
+        )
+    return response
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class ApiGuardMiddleware:
+    """Under /api/: refuse bodies over the view's limit (413) or of unknown length (411) before
+    anything reads them, and answer suspicious requests with the JSON error format.
+
+    The limit is `settings.API_MAX_BODY_BYTES`, or a view class's `max_body_bytes` when it needs more
+    (snapshot ingestion does).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        if not _is_api(request) or request.method not in _BODY_METHODS:
+            return None
+        view_class = getattr(view_func, "cls", None)
+        limit = getattr(view_class, "max_body_bytes", settings.API_MAX_BODY_BYTES)
+        raw_length = request.META.get("CONTENT_LENGTH") or ""
+        if not raw_length.isdigit():
+            if (
+                raw_length == ""
+                and request.META.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked"
+            ):
+                return None  # no body at all
+            return JsonResponse(
+                error_body(
+                    "length_required",
+                    "Send a Content-Length header with the body (chunked uploads are not accepted).",
+                ),
+                status=411,
+            )
+        if int(raw_length) > limit:
+            return JsonResponse(
+                error_body(
+                    "request_too_large",
+                    f"The body is {int(raw_length):,} bytes; this endpoint accepts at most {limit:,}.",
+                ),
+                status=413,
+            )
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not _is_api(request):
+            return None
+        if isinstance(exception, RequestDataTooBig):
+            return JsonResponse(error_body("request_too_large", str(exception)), status=413)
+        if isinstance(exception, SuspiciousOperation):
+            return JsonResponse(error_body("bad_request", str(exception)), status=400)
+        return None
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """The last API route: JSON for unknown API URLs, with or without DEBUG."""
+    return JsonResponse(
+        error_body("not_found", f"No API endpoint at {request.path}; check the path and the docs."),
+        status=404,
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            error_body("not_found", "No such resource: check the URL and the object's id."),
+            status=404,
+        )
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            status=500,
+        )
+    return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", str(exception) or "Bad request."), status=400)
+    return defaults.bad_request(request, exception)

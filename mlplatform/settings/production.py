@@ -1,0 +1,78 @@
+"""Production: PostgreSQL, Redis (broker, channel layer, cache), SMTP, HTTPS behind a proxy.
+
+Everything comes from the environment and is checked at start-up; see docs/operations.md for the list.
+"""
+
+from urllib.parse import urlsplit
+
+from mlplatform.settings.base import *  # noqa: F403
+from mlplatform.settings.base import env, redis_cache, redis_channel_layer
+from mlplatform.settings.env import EnvError, secret_key
+
+
+def _origin(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ValueError("expected an origin such as https://monitor.example.com")
+    return value.rstrip("/")
+
+
+DEBUG = False
+SECRET_KEY = secret_key(env)
+SITE_URL = env.url("SITE_URL", schemes=("https", "http"))
+_site = urlsplit(SITE_URL)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", [_site.hostname])
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS", [f"{_site.scheme}://{_site.netloc}"], item=_origin
+)
+
+
+DATABASES = {"default": env.database("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise EnvError("DATABASE_URL must point at PostgreSQL in production (postgres://...).")
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60, min_value=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+REDIS_URL = env.redis("REDIS_URL")
+CACHES = redis_cache(env.redis("REDIS_CACHE_URL", REDIS_URL), "mlp")
+CHANNEL_LAYERS = redis_channel_layer(REDIS_URL)
+CELERY_BROKER_URL = REDIS_URL
+
+_email_backend = env.str("EMAIL_BACKEND", "smtp", choices=("smtp", "console"))
+if _email_backend == "smtp":
+    _email_tls = env.bool("EMAIL_USE_TLS", True)
+    _email_ssl = env.bool("EMAIL_USE_SSL", False)
+    if _email_tls and _email_ssl:
+        raise EnvError(
+            "EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: STARTTLS (587) or SSL (465)."
+        )
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env.str("EMAIL_HOST"),
+                "port": env.int("EMAIL_PORT", 587, min_value=1, max_value=65535),
+                "username": env.str("EMAIL_HOST_USER", ""),
+                "password": env.str("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": _email_tls,
+                "use_ssl": _email_ssl,
+                "timeout": env.int("EMAIL_TIMEOUT", 20, min_value=1),
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", f"ML Monitor <noreply@{_site.hostname}>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# HTTPS is terminated by a proxy in front of the web processes; it must set X-Forwarded-Proto and
+# overwrite any such header sent by the client.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000, min_value=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"

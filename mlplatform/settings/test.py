@@ -1,0 +1,27 @@
+"""Settings for the test suite: real PostgreSQL and Redis, as on a production host."""
+
+from mlplatform.settings.base import *  # noqa: F403
+from mlplatform.settings.base import STATIC_ROOT, env, redis_cache, redis_channel_layer
+from mlplatform.settings.env import ensure_dir
+
+DEBUG = False
+SECRET_KEY = "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
+SITE_URL = "http://testserver"
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+DATABASES = {"default": env.database("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")}
+REDIS_URL = env.redis("REDIS_URL", "redis://127.0.0.1:6379/15")
+# The cache gets a database of its own: tests clear it between cases (FLUSHDB) without touching the
+# broker's queues or the channel layer.
+CACHES = redis_cache(env.redis("REDIS_CACHE_URL", "redis://127.0.0.1:6379/14"), "test")
+CHANNEL_LAYERS = redis_channel_layer(REDIS_URL, prefix="test-asgi")
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
+
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+DEFAULT_FROM_EMAIL = "ML Monitor <noreply@testserver>"
+
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+ensure_dir(STATIC_ROOT)  # whitenoise warns when it is missing

@@ -1,0 +1,20 @@
+"""URL configuration: pages, sign-in (django-allauth), the REST API and the health check."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from mlplatform import health
+from mlplatform.api_errors import api_not_found
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("mlplatform.api_router")),
+    re_path(r"^api/", api_not_found),  # JSON, not an HTML page, for unknown API URLs
+    path("", include("mlplatform.accounts.urls")),
+]
+
+handler400 = "mlplatform.api_errors.bad_request"
+handler404 = "mlplatform.api_errors.page_not_found"
+handler500 = "mlplatform.api_errors.server_error"

@@ -1,0 +1,1 @@
+"""Projects: what an organisation monitors; later snapshots, metric points and dashboards."""

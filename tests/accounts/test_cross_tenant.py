@@ -1,0 +1,157 @@
+"""Charlie, an outsider to Acme, gets 404 for every Acme page and API object, signed in or with
+his own organisation's tokens. The routes are enumerated from the URL configuration, so a new
+route is covered the day it is added."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, get_resolver, reverse
+
+from mlplatform.accounts import urls as page_urls
+from mlplatform.accounts.models import TokenScope
+from mlplatform.api_router import router
+from tests.accounts.conftest import page_kwargs
+from tests.factories import make_project, make_token
+
+pytestmark = pytest.mark.django_db
+
+
+def org_page_names() -> list[str]:
+    return [
+        p.name
+        for p in page_urls.urlpatterns
+        if isinstance(p, URLPattern) and "org_slug" in p.pattern.converters
+    ]
+
+
+def test_the_page_list_is_not_empty():
+    assert {"org_home", "org_members", "org_tokens", "org_settings", "org_delete"} <= set(
+        org_page_names()
+    )
+
+
+def page_url(name: str, furnished, member) -> str:
+    pattern = next(p for p in page_urls.urlpatterns if p.name == name)
+    values = page_kwargs(furnished, member)
+    return reverse(name, kwargs={k: values[k] for k in pattern.pattern.converters})
+
+
+@pytest.mark.parametrize("name", org_page_names())
+def test_an_outsider_gets_404_for_every_org_page(client_for, furnished, bob, charlie, globex, name):
+    url = page_url(name, furnished, bob)
+    client = client_for(charlie)
+    assert client.get(url).status_code == 404
+    assert (
+        client.post(url, {"name": "pwned", "role": "owner", "confirm": "acme"}).status_code == 404
+    )
+    assert furnished.org.memberships.filter(user=charlie).count() == 0
+
+
+def api_routes(furnished, member) -> list[tuple[str, str, str]]:
+    """(route name, method, url) for every router route and method, with Acme's ids."""
+    ids = {
+        "org": furnished.org.pk,
+        "org-member": member.pk,
+        "org-invitation": furnished.invitation.pk,
+        "org-team": furnished.team.pk,
+        "org-token": furnished.token.pk,
+    }
+    routes = []
+    for pattern in router.urls:
+        basename = pattern.name.rsplit("-", 1)[0]
+        kwargs = {}
+        for key in pattern.pattern.regex.groupindex:
+            if key == "org_id":
+                kwargs[key] = furnished.org.pk
+            elif key == "user_id":
+                kwargs[key] = member.pk
+            else:  # the detail lookup
+                kwargs[key] = ids[basename.replace("-add", "").replace("-remove", "")]
+        url = reverse(pattern.name, kwargs=kwargs)
+        for method in pattern.callback.actions:
+            routes.append((pattern.name, method, url))
+    return routes
+
+
+def test_every_router_route_is_enumerated(furnished, bob):
+    names = {name for name, _, _ in api_routes(furnished, bob)}
+    assert names == {p.name for p in router.urls}
+    assert len(names) >= 10
+
+
+def _call(client, method: str, url: str):
+    body = {"name": "pwned", "role": "owner", "email": "x@example.com", "scope": "read"}
+    return (
+        getattr(client, method)(url, body, format="json")
+        if method in ("post", "patch", "put")
+        else getattr(client, method)(url)
+    )
+
+
+def test_an_outsider_gets_404_for_every_org_api_object(api_for, furnished, bob, charlie, globex):
+    _, write_secret = make_token(globex, TokenScope.WRITE)
+    _, ingest_secret = make_token(globex, TokenScope.INGEST, project=make_project(globex, "G"))
+    callers = {
+        "charlie's session": api_for(charlie),
+        "globex write token": api_for(token=write_secret),
+        "globex ingest token": api_for(token=ingest_secret),
+    }
+    checked = 0
+    for who, client in callers.items():
+        for name, method, url in api_routes(furnished, bob):
+            if str(furnished.org.pk) not in url:
+                continue  # /orgs (the caller's own list) and /orgs create
+            response = _call(client, method, url)
+            assert response.status_code == 404, f"{who} {method.upper()} {url} ({name})"
+            if method != "head":  # HEAD answers have no body
+                assert response.json()["error"] == "not_found"
+            checked += 1
+    assert checked > 30
+    # Nothing changed in Acme.
+    furnished.org.refresh_from_db()
+    assert furnished.org.name == "Acme"
+    assert furnished.org.memberships.count() == 3
+    furnished.token.refresh_from_db()
+    assert furnished.token.revoked_at is None
+
+
+def test_lists_show_only_the_callers_own_organisations(api_for, acme, charlie, globex):
+    names = [org["name"] for org in api_for(charlie).get("/api/v1/orgs").json()]
+    assert names == ["Globex"]
+    _, secret = make_token(globex, TokenScope.READ)
+    assert [o["name"] for o in api_for(token=secret).get("/api/v1/orgs").json()] == ["Globex"]
+
+
+def test_the_switcher_shows_only_the_users_organisations(client_for, acme, charlie, globex):
+    page = client_for(charlie).get(f"/o/{globex.slug}/").content.decode()
+    assert "Globex" in page
+    assert "Acme" not in page
+
+
+def test_a_malformed_id_is_a_404_not_a_500(api_for, acme, alice):
+    api = api_for(alice)
+    for url in [
+        "/api/v1/orgs/not-a-uuid",
+        f"/api/v1/orgs/{acme.pk}/members/not-a-uuid",
+        f"/api/v1/orgs/{acme.pk}/teams/123",
+        f"/api/v1/orgs/{acme.pk}/tokens/zzz",
+        "/api/v1/orgs/not-a-uuid/members",
+    ]:
+        response = api.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["error"] == "not_found"
+
+
+def test_the_resolver_has_no_org_route_outside_the_enumerated_modules():
+    # Every URL taking an organisation goes through accounts.urls (pages) or the API router.
+    def walk(patterns, prefix=""):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            else:
+                yield prefix + str(p.pattern), p
+
+    covered = {p.name for p in page_urls.urlpatterns} | {p.name for p in router.urls}
+    for route, pattern in walk(get_resolver().url_patterns):
+        if "org_slug" in route or "org_id" in route:
+            assert pattern.name in covered, route

@@ -1,0 +1,83 @@
+"""The cast: alice owns Acme, bob is a member, vera a viewer; charlie owns Globex and is an outsider
+to Acme. Every cross-tenant test sends charlie (or his tokens) at Acme's things and expects 404."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
+
+from mlplatform.accounts.models import Organization, Role, User
+from tests.factories import add_member, make_org, make_user
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # Rate-limit counters (failed logins) live in the Redis cache; each test starts without any.
+    cache.clear()
+
+
+@pytest.fixture
+def alice(db: None) -> User:
+    return make_user("alice@example.com", name="Alice")
+
+
+@pytest.fixture
+def bob(db: None) -> User:
+    return make_user("bob@example.com", name="Bob")
+
+
+@pytest.fixture
+def vera(db: None) -> User:
+    return make_user("vera@example.com", name="Vera")
+
+
+@pytest.fixture
+def charlie(db: None) -> User:
+    return make_user("charlie@example.com", name="Charlie")
+
+
+@pytest.fixture
+def acme(alice: User, bob: User, vera: User) -> Organization:
+    org = make_org("Acme", alice)
+    add_member(org, bob, Role.MEMBER)
+    add_member(org, vera, Role.VIEWER)
+    return org
+
+
+@pytest.fixture
+def globex(charlie: User) -> Organization:
+    return make_org("Globex", charlie)
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], Client]:
+    def make(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_for() -> Callable[..., APIClient]:
+    """An API client signed in as a user (session) or carrying a token's secret."""
+
+    def make(user: User | None = None, *, token: str | None = None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        if token is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Browser tests last: they are the slowest, and a failure elsewhere should show first.
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
