@@ -1,0 +1,174 @@
+"""Benchmark of the metrics library against the plain NumPy/SciPy floor (not a test).
+
+For 10k, 100k and 1M rows x 25 columns (20 numerical, 5 categorical; drift injected in a third of
+them), it times the data drift preset and the data summary preset, measures their peak memory, and
+runs a plain NumPy/SciPy/pandas computation of the same statistics in the same process as the floor:
+
+    .venv/bin/python benchmarks/bench_metrics.py            # 10k, 100k, 1M rows
+    .venv/bin/python benchmarks/bench_metrics.py --rows 100000 --repeat 1
+
+Targets: time within 2x of the floor; peak memory under 3x the size of the input frames.
+Time is the best of --repeat runs; memory is tracemalloc's peak in a separate run (NumPy and pandas
+report their buffers to tracemalloc).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+import tracemalloc
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.spatial import distance
+
+from metrics import DataDriftPreset, DataSummaryPreset, Report
+
+NUMERIC, CATEGORICAL = 20, 5
+LABELS = np.array([f"segment_{i:02d}" for i in range(12)])
+
+
+def make_frames(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+
+    def frame(shifted: bool) -> pd.DataFrame:
+        columns: dict[str, Any] = {}
+        for i in range(NUMERIC):
+            drift = 0.5 if shifted and i % 3 == 0 else 0.0
+            values = rng.normal(drift, 1 + i / 10, rows)
+            values[rng.random(rows) < 0.01] = np.nan
+            columns[f"num_{i:02d}"] = values
+        for i in range(CATEGORICAL):
+            p = np.ones(len(LABELS)) / len(LABELS)
+            if shifted and i % 3 == 0:
+                p = np.linspace(1, 3, len(LABELS))
+                p /= p.sum()
+            columns[f"cat_{i}"] = LABELS[rng.choice(len(LABELS), rows, p=p)]
+        return pd.DataFrame(columns)
+
+    return frame(False), frame(True)
+
+
+# ---- the floor: the same statistics, written plainly with NumPy, SciPy and pandas ----------------
+
+
+def floor_drift(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
+    out = {}
+    drifted = 0
+    for column in reference.columns:
+        ref, cur = reference[column], current[column]
+        if column.startswith("num"):
+            r = ref.to_numpy()
+            c = cur.to_numpy()
+            r, c = r[np.isfinite(r)], c[np.isfinite(c)]
+            score = stats.wasserstein_distance(r, c) / np.std(r)
+            is_drifted = score >= 0.1
+            edges = np.linspace(min(r.min(), c.min()), max(r.max(), c.max()), 21)
+            out[column] = (score, np.histogram(r, edges)[0], np.histogram(c, edges)[0])
+        else:
+            counts = (
+                pd.concat([ref.value_counts(), cur.value_counts()], axis=1).fillna(0).to_numpy()
+            )
+            score = distance.jensenshannon(
+                counts[:, 0] / counts[:, 0].sum(), counts[:, 1] / counts[:, 1].sum()
+            )
+            is_drifted = score >= 0.1
+            out[column] = (score, counts)
+        drifted += int(is_drifted)
+    out["share"] = drifted / len(reference.columns)
+    return out
+
+
+def floor_summary(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
+    out = {}
+    for name, frame in (("reference", reference), ("current", current)):
+        numeric = frame.select_dtypes("number")
+        data = numeric.to_numpy()
+        finite = np.where(np.isfinite(data), data, np.nan)
+        out[name] = {
+            "missing": frame.isna().sum().to_numpy(),
+            "rows_with_missing": int(frame.isna().any(axis=1).sum()),
+            "duplicated_rows": int(frame.duplicated().sum()),
+            "mean": np.nanmean(finite, axis=0),
+            "std": np.nanstd(finite, axis=0, ddof=1),
+            "sum": np.nansum(finite, axis=0),
+            "min": np.nanmin(finite, axis=0),
+            "max": np.nanmax(finite, axis=0),
+            "quantiles": np.nanquantile(finite, [0.25, 0.5, 0.75], axis=0),
+            "unique": [len(np.unique(col[~np.isnan(col)])) for col in finite.T],
+            "value_counts": [
+                frame[c].value_counts() for c in frame.columns if not c.startswith("num")
+            ],
+            "corr": numeric.corr().to_numpy(),
+        }
+    return out
+
+
+# ---- measuring --------------------------------------------------------------------------------
+
+
+def best_time(fn: Callable[[], Any], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def peak_memory(fn: Callable[[], Any]) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    print(
+        f"{'rows':>9} {'preset':<8} {'ours s':>8} {'floor s':>8} {'ratio':>6} {'peak MB':>8} {'input MB':>9} {'peak/input':>10}"
+    )
+    for rows in args.rows:
+        reference, current = make_frames(rows)
+        input_bytes = int(
+            reference.memory_usage(deep=True).sum() + current.memory_usage(deep=True).sum()
+        )
+        cases = {
+            "drift": (
+                partial(Report([DataDriftPreset()], progress=False).run, current, reference),
+                partial(floor_drift, reference, current),
+            ),
+            "summary": (
+                partial(Report([DataSummaryPreset()], progress=False).run, current, reference),
+                partial(floor_summary, reference, current),
+            ),
+        }
+        for name, (ours, floor) in cases.items():
+            ours_s = best_time(ours, args.repeat)
+            floor_s = best_time(floor, args.repeat)
+            peak = peak_memory(ours)
+            print(
+                f"{rows:>9,} {name:<8} {ours_s:>8.3f} {floor_s:>8.3f} {ours_s / floor_s:>6.2f} "
+                f"{peak / 1e6:>8.1f} {input_bytes / 1e6:>9.1f} {peak / input_bytes:>10.2f}",
+                flush=True,
+            )
+    check = Report([DataDriftPreset()], progress=False).run(*reversed(make_frames(10_000)))
+    drifted = check.metric("DatasetDrift(drift_share=0.5)").details["drifted"]
+    print(f"drift detected at 10k rows in: {', '.join(drifted)}")
+
+
+if __name__ == "__main__":
+    main()

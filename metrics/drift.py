@@ -1,0 +1,348 @@
+"""Data drift: per column (numerical, categorical and text), over the whole dataset (the share of
+drifted columns), and for embeddings.
+
+The method for a column is, in order: the one set for that column, for its type, for the run, or
+the default, which depends on the reference's size and the column's cardinality. With at most 1000
+reference values, numerical columns with more than 5 distinct values get Kolmogorov-Smirnov and the
+others chi-square (the two-proportion z-test when binary); with more, numerical columns with more than
+5 distinct values get the normed Wasserstein distance and the others Jensen-Shannon. (P-value tests
+flag almost any difference on large samples, hence the switch to distances.) Text columns get a
+domain classifier. Nulls are left out; so are infinities for numerical columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from metrics import drift_methods, embedding_drift, text_drift
+from metrics.base import Context, Metric, MetricError, MetricResult
+from metrics.definition import ColumnType, Schema
+
+SMALL_REFERENCE = 1000
+FEW_VALUES = 5
+TEXT_METHOD = "domain_classifier"
+DRIFT_SHARE = 0.5
+
+
+def default_method(column_type: ColumnType, reference_size: int, distinct: int) -> str:
+    """The catalogue's default method for a column (see the module docstring)."""
+    many_values = column_type == ColumnType.NUMERICAL and distinct > FEW_VALUES
+    if reference_size <= SMALL_REFERENCE:
+        if many_values:
+            return "ks"
+        return "z_test" if distinct <= 2 else "chi_square"
+    return "wasserstein" if many_values else "jensen_shannon"
+
+
+def _check_method(method: str | None, where: str) -> None:
+    if method is None or method == TEXT_METHOD:
+        return
+    if method not in drift_methods.METHODS:
+        known = ", ".join(sorted(drift_methods.METHODS))
+        raise ValueError(f"{where}: unknown drift method {method!r}; choose one of {known}.")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftOptions:
+    """Which method and threshold each column's drift uses.
+
+    Precedence: `per_column_*`, then the type's (`numerical_*`, `categorical_*`, `text_threshold`),
+    then the run's (`method`, `threshold`), then the defaults.
+    """
+
+    method: str | None = None
+    threshold: float | None = None
+    numerical_method: str | None = None
+    numerical_threshold: float | None = None
+    categorical_method: str | None = None
+    categorical_threshold: float | None = None
+    text_threshold: float | None = None
+    per_column_method: Mapping[str, str] = field(default_factory=dict)
+    per_column_threshold: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _check_method(self.method, "method")
+        _check_method(self.numerical_method, "numerical_method")
+        _check_method(self.categorical_method, "categorical_method")
+        for column, method in self.per_column_method.items():
+            _check_method(method, f"per_column_method[{column!r}]")
+
+    def for_column(self, column: str, column_type: ColumnType) -> tuple[str | None, float | None]:
+        by_type_method = {
+            ColumnType.NUMERICAL: self.numerical_method,
+            ColumnType.CATEGORICAL: self.categorical_method,
+        }.get(column_type)
+        by_type_threshold = {
+            ColumnType.NUMERICAL: self.numerical_threshold,
+            ColumnType.CATEGORICAL: self.categorical_threshold,
+            ColumnType.TEXT: self.text_threshold,
+        }.get(column_type)
+        method = self.per_column_method.get(column) or by_type_method
+        if method is None and column_type != ColumnType.TEXT:
+            method = self.method
+        threshold = self.per_column_threshold.get(column)
+        if threshold is None:
+            threshold = by_type_threshold if by_type_threshold is not None else self.threshold
+        return method, threshold
+
+    def params(self) -> dict[str, Any]:
+        return {
+            k: (dict(v) if isinstance(v, Mapping) else v)
+            for k, v in asdict(self).items()
+            if v not in (None, {})
+        }
+
+
+def drift_columns(schema: Schema, columns: list[str] | None = None) -> list[str]:
+    """Columns checked for drift: the given ones, or every numerical, categorical and text one."""
+    if columns is not None:
+        return list(columns)
+    return schema.columns(ColumnType.NUMERICAL, ColumnType.CATEGORICAL, ColumnType.TEXT)
+
+
+class ColumnDrift(Metric):
+    """Drift of one column between reference and current.
+
+    Values: `score` (the p-value or distance), `threshold`, `drifted`, and `statistic` where the
+    method has one. Details: the method's name and title, and whether the score is a p-value (drift
+    when below the threshold) or a distance (drift when at or above it).
+    """
+
+    column_param = "column"
+    requires_reference = True
+
+    def __init__(
+        self,
+        *,
+        column: str,
+        method: str | None = None,
+        threshold: float | None = None,
+        bins: int | None = None,
+    ) -> None:
+        _check_method(method, "method")
+        if bins is not None and not 2 <= bins <= 1000:
+            raise ValueError(f"bins must be between 2 and 1000, not {bins}.")
+        super().__init__(column=column, method=method, threshold=threshold, bins=bins)
+
+    def compute(self, ctx: Context) -> MetricResult:
+        pair = ctx.pair(self.column)
+        reference = pair.require_reference()
+        method_name = self.params.get("method")
+        threshold = self.params.get("threshold")
+        if pair.type == ColumnType.DATETIME:
+            raise MetricError(
+                f"Column {self.column!r} is a datetime; datetimes are not checked for drift."
+            )
+        if pair.type == ColumnType.TEXT:
+            return self._text(pair, method_name, threshold)
+        if pair.type == ColumnType.NUMERICAL:
+            ref, cur = reference.sorted_finite, pair.current.sorted_finite
+            for side, data in (("reference", ref), ("current", cur)):
+                if len(data) == 0:
+                    raise MetricError(
+                        f"Column {self.column!r} has no finite values in the {side} data."
+                    )
+            distinct = reference.n_unique_finite
+            method_name = method_name or default_method(pair.type, len(ref), distinct)
+            method = drift_methods.METHODS[method_name]
+            if method.input == "samples":
+                measure = method.func(ref, cur)
+            elif distinct <= FEW_VALUES:
+                # A numerical column with a handful of values is compared as categories.
+                _, ref_counts, cur_counts = pair.shared_value_counts
+                measure = method.func(ref_counts, cur_counts)
+            elif "numerical" in method.column_types:
+                _, ref_counts, cur_counts = drift_methods.bin_counts(
+                    ref, cur, self.params.get("bins") or drift_methods.DEFAULT_BINS
+                )
+                measure = method.func(ref_counts, cur_counts)
+            else:
+                raise MetricError(
+                    f"{method.title} compares categories; {self.column!r} is numerical with "
+                    f"{distinct} distinct values. Declare it categorical, or choose another method."
+                )
+        else:
+            categories, ref_counts, cur_counts = pair.shared_category_counts
+            if ref_counts.sum() == 0 or cur_counts.sum() == 0:
+                side = "reference" if ref_counts.sum() == 0 else "current"
+                raise MetricError(f"Column {self.column!r} has only nulls in the {side} data.")
+            method_name = method_name or default_method(
+                pair.type, int(ref_counts.sum()), len(categories)
+            )
+            method = drift_methods.METHODS[method_name]
+            if "categorical" not in method.column_types:
+                raise MetricError(
+                    f"{method.title} compares numbers; {self.column!r} is categorical."
+                )
+            if method_name == "z_test" and len(categories) > 2:
+                raise MetricError(
+                    f"The z-test compares two categories; {self.column!r} has {len(categories)}. "
+                    "Use chi_square instead."
+                )
+            measure = method.func(ref_counts, cur_counts)
+        if threshold is None:
+            threshold = method.default_threshold
+        return self.result(
+            {
+                "score": measure.value,
+                "threshold": threshold,
+                "drifted": method.drifted(measure.value, threshold),
+                "statistic": measure.statistic,
+            },
+            {
+                "method": method.name,
+                "method_title": method.title,
+                "kind": method.kind,
+                "column_type": str(pair.type),
+            },
+        )
+
+    def _text(self, pair: Any, method_name: str | None, threshold: float | None) -> MetricResult:
+        if method_name not in (None, TEXT_METHOD):
+            raise MetricError(f"Text columns use the domain classifier, not {method_name!r}.")
+        reference = pair.reference.series.dropna().astype(str).tolist()
+        current = pair.current.series.dropna().astype(str).tolist()
+        if not reference or not current:
+            raise MetricError(
+                f"Column {self.column!r} has no text in the {'reference' if not reference else 'current'} data."
+            )
+        threshold = text_drift.DEFAULT_THRESHOLD if threshold is None else threshold
+        found = text_drift.domain_classifier_drift(reference, current, threshold=threshold)
+        return self.result(
+            {
+                "score": found.auc,
+                "threshold": threshold,
+                "drifted": found.drifted,
+                "statistic": None,
+            },
+            {
+                "method": TEXT_METHOD,
+                "method_title": "Domain classifier (ROC AUC)",
+                "kind": "distance",
+                "column_type": "text",
+                "reference_words": found.reference_words,
+                "current_words": found.current_words,
+            },
+        )
+
+
+class DatasetDrift(Metric):
+    """Whether the dataset drifted: the share of drifted columns is at least `drift_share`.
+
+    Values: `drifted_columns`, `columns` (checked, without errors), `drifted_share`, `drift_share`
+    and `dataset_drift`. Each column's own drift is a `ColumnDrift` result of the same run.
+    """
+
+    requires_reference = True
+
+    def __init__(
+        self,
+        *,
+        columns: list[str] | None = None,
+        drift_share: float = DRIFT_SHARE,
+        options: DriftOptions | None = None,
+    ) -> None:
+        if not 0 < drift_share <= 1:
+            raise ValueError(f"drift_share must be in (0, 1], not {drift_share}.")
+        self.options = options or DriftOptions()
+        super().__init__(columns=columns, drift_share=drift_share, **self.options.params())
+
+    def column_metrics(self, schema: Schema) -> list[ColumnDrift]:
+        metrics = []
+        for column in drift_columns(schema, self.params.get("columns")):
+            method, threshold = self.options.for_column(column, schema.type_of(column))
+            metrics.append(ColumnDrift(column=column, method=method, threshold=threshold))
+        return metrics
+
+    def dependencies(self, schema: Schema) -> list[Metric]:
+        return list(self.column_metrics(schema))
+
+    def compute(self, ctx: Context) -> MetricResult:
+        drifted, checked, failed = [], [], []
+        for metric in self.column_metrics(ctx.schema):
+            result = ctx.result(metric)
+            if result.status != "ok":
+                failed.append({"column": metric.column, "reason": result.reason})
+                continue
+            checked.append(metric.column)
+            if result.values["drifted"]:
+                drifted.append(metric.column)
+        if not checked:
+            raise MetricError(
+                "No column could be checked for drift: "
+                + "; ".join(f"{f['column']}: {f['reason']}" for f in failed)
+            )
+        share = len(drifted) / len(checked)
+        return self.result(
+            {
+                "drifted_columns": len(drifted),
+                "columns": len(checked),
+                "drifted_share": share,
+                "drift_share": self.params["drift_share"],
+                "dataset_drift": share >= self.params["drift_share"],
+            },
+            {"drifted": drifted[:100], "not_checked": failed[:100]},
+        )
+
+
+class EmbeddingsDrift(Metric):
+    """Drift of a named group of embedding columns (see `DataDefinition.embeddings`).
+
+    `method="distance"`: the distance between the mean vectors (euclidean, or `metric="cosine"`);
+    `method="share"`: the share of components that drifted on their own. Values: `score`,
+    `threshold`, `drifted`.
+    """
+
+    requires_reference = True
+
+    def __init__(
+        self,
+        *,
+        embeddings: str,
+        method: str = "distance",
+        metric: str = "euclidean",
+        threshold: float | None = None,
+    ) -> None:
+        if method not in ("distance", "share"):
+            raise ValueError(f"method must be 'distance' or 'share', not {method!r}.")
+        if metric not in ("euclidean", "cosine"):
+            raise ValueError(f"metric must be 'euclidean' or 'cosine', not {metric!r}.")
+        super().__init__(embeddings=embeddings, method=method, metric=metric, threshold=threshold)
+
+    def compute(self, ctx: Context) -> MetricResult:
+        name = self.params["embeddings"]
+        columns = ctx.schema.embeddings.get(name)
+        if not columns:
+            known = ", ".join(sorted(ctx.schema.embeddings)) or "none"
+            raise MetricError(
+                f"No embeddings called {name!r} in the data definition (known: {known})."
+            )
+        assert ctx.reference is not None
+        reference = ctx.reference[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+        current = ctx.current[columns].to_numpy(dtype=np.float64, na_value=np.nan)
+        threshold = self.params.get("threshold")
+        if self.params["method"] == "distance":
+            found = embedding_drift.centroid_distance(
+                reference,
+                current,
+                metric=self.params["metric"],
+                threshold=embedding_drift.DEFAULT_DISTANCE_THRESHOLD
+                if threshold is None
+                else threshold,
+            )
+        else:
+            found = embedding_drift.drifted_components_share(
+                reference,
+                current,
+                threshold=embedding_drift.DEFAULT_SHARE_THRESHOLD
+                if threshold is None
+                else threshold,
+            )
+        return self.result(
+            {"score": found.value, "threshold": found.threshold, "drifted": found.drifted},
+            {"components": len(columns)},
+        )

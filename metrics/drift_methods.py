@@ -1,0 +1,502 @@
+"""Drift measures between a reference and a current sample of one column.
+
+Pure functions on NumPy arrays, and a registry (`METHODS`) describing each: what input it takes,
+whether its value is a p-value (drift when p < threshold) or a distance (drift when distance >=
+threshold), and its default threshold.
+
+Two kinds of input:
+
+- **samples**: two 1-D float64 arrays of finite values (nulls and infinities already removed), each
+  sorted ascending and non-empty. Used by the numeric tests (KS, t-test, ...) and numeric distances
+  (Wasserstein, energy, MMD).
+- **counts**: two 1-D integer arrays of the same length, the number of reference and current values
+  in each category (or histogram bin), aligned on the same categories; at least one count in each.
+  Used by the categorical tests (chi-square, z-test, Fisher, G-test) and the frequency distances
+  (Jensen-Shannon, PSI, KL, Hellinger, TVD). For a numeric column, `bin_counts` turns samples into
+  counts over bins whose edges come from the reference.
+
+Every function returns a `Measure(value, statistic)`: `value` is the p-value or the distance that
+is compared with the threshold; `statistic` is the test statistic where it differs (the KS D, the
+chi-square statistic, ...) or None.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import numpy as np
+from scipy import special, stats
+
+# Empty bins get this share before the logarithms of PSI and KL, so they stay finite.
+EPSILON = 1e-4
+# Binned numeric methods use this many bins, with edges from the reference.
+DEFAULT_BINS = 30
+# MMD works on at most this many values per sample, with this many seeded permutations.
+MMD_MAX_SAMPLE = 1000
+MMD_PERMUTATIONS = 200
+MMD_SEED = 0
+# Fisher's test on tables wider than 2x2 is a Monte Carlo test; seeded so reruns agree.
+FISHER_RESAMPLES = 9999
+FISHER_SEED = 0
+
+
+class Measure(NamedTuple):
+    value: float
+    statistic: float | None = None
+
+
+Kind = Literal["p_value", "distance"]
+Input = Literal["samples", "counts"]
+
+
+@dataclass(frozen=True)
+class DriftMethod:
+    """A drift measure and how to read it."""
+
+    name: str
+    title: str
+    kind: Kind
+    input: Input
+    default_threshold: float
+    # Column kinds the method applies to: "numerical" (samples, or counts over bins of a numeric
+    # column) and/or "categorical" (counts over categories).
+    column_types: frozenset[str]
+    func: Callable[..., Measure]
+
+    def drifted(self, value: float, threshold: float) -> bool:
+        if np.isnan(value):
+            return False
+        return value < threshold if self.kind == "p_value" else value >= threshold
+
+
+def bin_counts(
+    reference: np.ndarray, current: np.ndarray, bins: int = DEFAULT_BINS
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts of two sorted samples over `bins` equal-width bins spanning the reference.
+
+    The outer edges are widened to -inf and +inf so current values outside the reference's range
+    land in the first or last bin. Returns (edges, reference_counts, current_counts); `edges` keeps
+    the finite reference range (for charts). A constant reference gives one bin.
+    """
+    assert bins >= 1
+    low, high = float(reference[0]), float(reference[-1])
+    if low == high:
+        return np.array([low, high]), np.array([reference.size]), np.array([current.size])
+    edges = np.linspace(low, high, bins + 1)
+    # Bins are [e_i, e_i+1) like np.histogram's; the number of values below each inner edge, read
+    # off the sorted arrays, gives the counts without touching every value.
+    inner = edges[1:-1]
+    reference_counts = np.diff(np.searchsorted(reference, inner), prepend=0, append=reference.size)
+    current_counts = np.diff(np.searchsorted(current, inner), prepend=0, append=current.size)
+    return edges, reference_counts, current_counts
+
+
+# ---- samples -----------------------------------------------------------------------------------
+
+
+def ks(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Two-sample Kolmogorov-Smirnov test (scipy.stats.ks_2samp, two-sided, method="auto").
+    value: p-value; statistic: D."""
+    with _quiet(RuntimeWarning):  # the exact method may fall back to the asymptotic one
+        result = stats.ks_2samp(reference, current, alternative="two-sided", method="auto")
+    return Measure(float(result.pvalue), float(result.statistic))
+
+
+def t_test(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Welch's two-sample t-test (scipy.stats.ttest_ind, equal_var=False). value: p-value.
+    Constant identical samples give p = 1 (no evidence of drift) rather than NaN."""
+    if _is_constant(reference) and _is_constant(current):
+        # Welch's statistic divides by zero. Equal constants: no evidence of drift. Different ones:
+        # certain drift, unless a sample has a single value, whose variance is unknown.
+        if reference[0] == current[0]:
+            return Measure(1.0)
+        return Measure(0.0 if min(reference.size, current.size) >= 2 else np.nan)
+    with _quiet(RuntimeWarning):  # precision-loss warnings on (nearly) constant samples
+        result = stats.ttest_ind(reference, current, equal_var=False)
+    # NaN when a single value leaves a sample's variance undefined: cannot decide.
+    return Measure(float(result.pvalue))
+
+
+def mann_whitney(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Mann-Whitney U test (scipy.stats.mannwhitneyu, two-sided). value: p-value; statistic: U."""
+    result = stats.mannwhitneyu(reference, current, alternative="two-sided")
+    if reference[0] == reference[-1] == current[0] == current[-1]:
+        # All values tied: the normal approximation has zero variance and SciPy says NaN.
+        return Measure(1.0, float(result.statistic))
+    return Measure(float(result.pvalue), float(result.statistic))
+
+
+def epps_singleton(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Epps-Singleton test (scipy.stats.epps_singleton_2samp). value: p-value. Needs at least 5
+    values per sample and some spread; otherwise value is NaN (cannot decide)."""
+    if reference.size < 5 or current.size < 5:
+        return Measure(np.nan)
+    # The test scales its frequencies by the pooled interquartile range: without spread it divides
+    # by zero.
+    if stats.iqr(np.concatenate((reference, current))) == 0:
+        return Measure(np.nan)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = stats.epps_singleton_2samp(reference, current)
+        except (ValueError, np.linalg.LinAlgError):
+            return Measure(np.nan)
+    # A rank-deficient covariance (few distinct values) makes the chi-square reference
+    # distribution wrong; SciPy only warns. Too little spread to decide.
+    if any(issubclass(w.category, UserWarning) for w in caught):
+        return Measure(np.nan)
+    return Measure(float(result.pvalue))
+
+
+def anderson_darling(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """k-sample Anderson-Darling test (scipy.stats.anderson_ksamp, 2 samples). value: its p-value
+    (SciPy caps it to [0.001, 0.25]; that is fine for a 0.1 threshold)."""
+    if reference[0] == reference[-1] == current[0] == current[-1]:
+        # SciPy refuses a single distinct value; identical constants show no drift at all.
+        return Measure(1.0)
+    # UserWarning: the p-value was capped or floored to SciPy's table, as documented above.
+    with _quiet(UserWarning, RuntimeWarning):
+        try:
+            result = stats.anderson_ksamp([reference, current], variant="midrank")
+        except (ValueError, IndexError):  # two or three values in all: too few to decide
+            return Measure(np.nan)
+    return Measure(float(result.pvalue))
+
+
+def cramer_von_mises(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Two-sample Cramér-von Mises test (scipy.stats.cramervonmises_2samp). value: p-value."""
+    with _quiet(RuntimeWarning):  # SmallSampleWarning: fewer than two values, NaN
+        result = stats.cramervonmises_2samp(reference, current)
+    return Measure(float(result.pvalue))
+
+
+def wasserstein_normed(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """First Wasserstein distance divided by the reference's standard deviation (ddof=0), computed
+    from the sorted samples in O(n) (must equal scipy.stats.wasserstein_distance / np.std(ref)).
+    A constant reference (std 0): 0 if current is the same constant, else inf."""
+    if _is_constant(reference):
+        return Measure(0.0 if _is_constant(current) and current[0] == reference[0] else np.inf)
+    support, reference_cdf, current_cdf = _merged_cdfs(reference, current)
+    # Overflow (values spanning more than the float range, a tiny spread against a large shift)
+    # gives inf, which reads right.
+    with np.errstate(over="ignore", under="ignore"):
+        distance = np.sum(np.abs(reference_cdf - current_cdf) * np.diff(support))
+        spread = np.std(reference)
+        if not 0 < spread < np.inf:
+            # The squares under- or overflowed (values beyond about 1e-154 or 1e154): the same spread,
+            # measured in units of the largest value.
+            scale = max(abs(reference[0]), abs(reference[-1]))
+            spread = np.std(reference / scale) * scale
+        return Measure(float(distance / spread))
+
+
+def energy(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Energy distance (scipy.stats.energy_distance), in the column's units."""
+    support, reference_cdf, current_cdf = _merged_cdfs(reference, current)
+    # Energy distance is sqrt(2) times the L2 distance between the two CDFs (SciPy's definition).
+    with np.errstate(over="ignore"):
+        l2 = np.sqrt(np.sum(np.square(reference_cdf - current_cdf) * np.diff(support)))
+    return Measure(float(np.sqrt(2) * l2))
+
+
+def mmd(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Empirical maximum mean discrepancy with a Gaussian kernel (bandwidth: the median pairwise
+    distance of the pooled sample), tested by permutation. value: permutation p-value;
+    statistic: the unbiased MMD² estimate. Deterministic: samples larger than 1000 are subsampled
+    evenly (every k-th of the sorted values) and permutations use a fixed seed (200 of them)."""
+    x, y = _every_kth(reference, MMD_MAX_SAMPLE), _every_kth(current, MMD_MAX_SAMPLE)
+    m, n = x.size, y.size
+    if m < 2 or n < 2:  # the unbiased estimate needs two values on each side
+        return Measure(np.nan)
+    pooled = np.concatenate((x, y))
+    distances = np.abs(pooled[:, None] - pooled[None, :])
+    bandwidth = _mmd_bandwidth(distances)
+    if bandwidth == 0:  # one value in all: both samples are that constant
+        return Measure(1.0, 0.0)
+    with np.errstate(over="ignore", under="ignore"):  # far pairs: kernel 0
+        kernel = np.exp(-np.square(distances / bandwidth) / 2)
+
+    rng = np.random.default_rng(MMD_SEED)
+    size = pooled.size
+    # Row 0 is the observed split; the others put a random m of the pooled values on the reference
+    # side.
+    members = np.zeros((MMD_PERMUTATIONS + 1, size))
+    members[0, :m] = 1
+    chosen = np.argsort(rng.random((MMD_PERMUTATIONS, size)), axis=1)[:, :m]
+    np.put_along_axis(members[1:], chosen, 1.0, axis=1)
+    # For each split a (1 on the reference side), every block sum follows from a'Ka and a'K1:
+    # x-x = a'Ka, x-y = a'K1 - a'Ka, y-y = 1'K1 - 2a'K1 + a'Ka; the diagonal (all ones) is removed.
+    row_sums = kernel.sum(axis=1)
+    total = row_sums.sum()
+    aka = np.einsum("pi,pi->p", members @ kernel, members)
+    ak1 = members @ row_sums
+    xx = (aka - m) / (m * (m - 1))
+    yy = (total - 2 * ak1 + aka - n) / (n * (n - 1))
+    xy = (ak1 - aka) / (m * n)
+    statistics = xx + yy - 2 * xy
+    observed = statistics[0]
+    # The tolerance keeps splits that tie with the observed one (up to rounding) counted as ties.
+    exceed = np.count_nonzero(statistics[1:] >= observed - 1e-12)
+    return Measure(float((1 + exceed) / (MMD_PERMUTATIONS + 1)), float(observed))
+
+
+# ---- counts ------------------------------------------------------------------------------------
+
+
+def chi_square(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Chi-square test of homogeneity on the 2 x k table of counts (scipy.stats.chi2_contingency,
+    correction=False), after dropping categories empty in both. value: p-value; statistic: χ².
+    A single category left: p = 1."""
+    table = _table(reference, current)
+    if table.shape[1] < 2:
+        return Measure(1.0, 0.0)
+    result = stats.chi2_contingency(table, correction=False)
+    return Measure(float(result.pvalue), float(result.statistic))
+
+
+def g_test(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """G-test (log-likelihood ratio) on the same table (chi2_contingency, lambda_="log-likelihood",
+    correction=False). value: p-value; statistic: G."""
+    table = _table(reference, current)
+    if table.shape[1] < 2:
+        return Measure(1.0, 0.0)
+    result = stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")
+    return Measure(float(result.pvalue), float(result.statistic))
+
+
+def z_test(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Two-proportion z-test for a binary column (exactly two categories), pooled proportion,
+    two-sided. value: p-value; statistic: z. More than two categories: ValueError."""
+    if reference.size > 2:
+        raise ValueError(f"the z-test needs a binary column, got {reference.size} categories")
+    if reference.size < 2:  # one category: both proportions are 1
+        return Measure(1.0, 0.0)
+    n_reference, n_current = reference.sum(), current.sum()
+    # The tested proportion is the second category's (the "positive" one of a sorted binary pair).
+    p_reference, p_current = reference[1] / n_reference, current[1] / n_current
+    pooled = (reference[1] + current[1]) / (n_reference + n_current)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n_reference + 1 / n_current))
+    if se == 0:  # both samples all in one category: identical proportions
+        return Measure(1.0, 0.0)
+    z = (p_current - p_reference) / se
+    return Measure(float(2 * special.ndtr(-abs(z))), float(z))
+
+
+def fisher_exact(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Fisher's exact test on the 2 x k table (scipy.stats.fisher_exact; for k > 2 with the method
+    SciPy offers for larger tables, seeded so it is deterministic). value: p-value."""
+    table = _table(reference, current)
+    if table.shape[1] < 2:
+        return Measure(1.0)
+    if table.shape[1] == 2:
+        return Measure(float(stats.fisher_exact(table).pvalue))
+    # SciPy's method for larger tables is a Monte Carlo test over random tables with the same
+    # margins (MonteCarloMethod). Called through fisher_exact, its vectorised statistic guesses
+    # whether it got one table or a batch from the total count: past n_resamples x cells it
+    # raises (cannot reshape), and with fewer counts than cells it returns arrays. So the same test
+    # runs here, on the same random tables from the same seed.
+    return Measure(_fisher_monte_carlo(table))
+
+
+def jensen_shannon(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Jensen-Shannon distance (scipy.spatial.distance.jensenshannon of the two share vectors,
+    natural log). In [0, sqrt(ln 2)]."""
+    r, c = _shares(reference), _shares(current)
+    mixture = (r + c) / 2
+    divergence = (special.rel_entr(r, mixture).sum() + special.rel_entr(c, mixture).sum()) / 2
+    # max(): rounding can leave a tiny negative divergence for nearly equal shares.
+    return Measure(float(np.sqrt(max(divergence, 0.0))))
+
+
+def psi(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Population stability index: sum((c - r) * ln(c / r)) over shares, empty shares replaced by
+    EPSILON."""
+    r, c = _shares(reference, EPSILON), _shares(current, EPSILON)
+    return Measure(float(np.sum((c - r) * np.log(c / r))))
+
+
+def kl_divergence(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Kullback-Leibler divergence of the reference shares from the current shares,
+    sum(r * ln(r / c)) (scipy.stats.entropy(r, c)), empty shares replaced by EPSILON."""
+    # scipy.stats.entropy normalises its inputs, so after EPSILON fills the empty shares they are
+    # rescaled to sum to 1, which also keeps the divergence >= 0.
+    r, c = _shares(reference, EPSILON), _shares(current, EPSILON)
+    r, c = r / r.sum(), c / c.sum()
+    return Measure(float(special.rel_entr(r, c).sum()))
+
+
+def hellinger(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Hellinger distance: sqrt(sum((sqrt(r) - sqrt(c))²) / 2) over shares. In [0, 1]."""
+    r, c = _shares(reference), _shares(current)
+    return Measure(float(np.sqrt(np.sum(np.square(np.sqrt(r) - np.sqrt(c))) / 2)))
+
+
+def total_variation(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Total variation distance: sum(|r - c|) / 2 over shares. In [0, 1]."""
+    r, c = _shares(reference), _shares(current)
+    return Measure(float(np.abs(r - c).sum() / 2))
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _quiet(*categories: type[Warning]) -> Iterator[None]:
+    """Ignore the given warnings (and NumPy floating-point warnings) inside the block."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        for category in categories:
+            warnings.simplefilter("ignore", category)
+        yield
+
+
+def _is_constant(sample: np.ndarray) -> bool:
+    return bool(sample[0] == sample[-1])  # sorted
+
+
+def _merged_cdfs(
+    reference: np.ndarray, current: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The merged sorted support of two sorted samples and both empirical CDFs on each interval
+    between consecutive support points (one value fewer than the support)."""
+    n, m = reference.size, current.size
+    # Where each current value lands in the merged order: its rank among the reference values
+    # plus the current values before it. One searchsorted instead of re-sorting everything.
+    positions = np.searchsorted(reference, current, side="right") + np.arange(m)
+    from_current = np.zeros(n + m, dtype=bool)
+    from_current[positions] = True
+    support = np.empty(n + m)
+    support[positions] = current
+    support[~from_current] = reference
+    # Inside a run of equal values the running counts are off, but those intervals have width 0.
+    current_cdf = np.cumsum(from_current)[:-1] / m
+    reference_cdf = np.cumsum(~from_current)[:-1] / n
+    return support, reference_cdf, current_cdf
+
+
+def _every_kth(sample: np.ndarray, limit: int) -> np.ndarray:
+    step = -(-sample.size // limit)  # ceil
+    return sample[::step]
+
+
+def _mmd_bandwidth(distances: np.ndarray) -> float:
+    """Median pairwise distance (pairs i < j); if most pairs are ties, the median of the nonzero
+    ones, so heavily tied samples still get a usable kernel; 0 only when all values are equal."""
+    pairs = distances[np.triu_indices(distances.shape[0], k=1)]
+    bandwidth = float(np.median(pairs))
+    if bandwidth == 0:
+        positive = pairs[pairs > 0]
+        bandwidth = float(np.median(positive)) if positive.size else 0.0
+    return bandwidth
+
+
+def _table(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """The 2 x k table without the categories empty in both samples (they carry no information and
+    make expected counts zero)."""
+    table = np.vstack((reference, current)).astype(np.int64)
+    return table[:, table.sum(axis=0) > 0]
+
+
+def _shares(counts: np.ndarray, empty: float | None = None) -> np.ndarray:
+    shares = counts / counts.sum()
+    if empty is not None:
+        shares = np.where(shares == 0, empty, shares)
+    return shares
+
+
+def _fisher_monte_carlo(table: np.ndarray) -> float:
+    """What stats.fisher_exact(table, method=MonteCarloMethod(FISHER_RESAMPLES, rng=seeded))
+    computes: (1 + the number of random tables with the same margins at most as probable as
+    `table`) / (1 + FISHER_RESAMPLES)."""
+    distribution = stats.random_table(
+        table.sum(axis=1), table.sum(axis=0), seed=np.random.default_rng(FISHER_SEED)
+    )
+    # Log-probabilities: the probabilities of large tables underflow to 0. They subtract terms as
+    # large as ln(N!), so equally probable tables can differ by that term's rounding.
+    null = distribution.logpmf(distribution.rvs(size=FISHER_RESAMPLES))
+    observed = distribution.logpmf(table)
+    tolerance = 1e-12 * (1 + special.gammaln(table.sum() + 1))
+    extreme = np.count_nonzero(null <= observed + tolerance)
+    return float((1 + extreme) / (FISHER_RESAMPLES + 1))
+
+
+NUMERICAL = frozenset({"numerical"})
+CATEGORICAL = frozenset({"categorical"})
+BOTH = NUMERICAL | CATEGORICAL
+
+METHODS: dict[str, DriftMethod] = {
+    m.name: m
+    for m in [
+        DriftMethod("ks", "Kolmogorov-Smirnov", "p_value", "samples", 0.05, NUMERICAL, ks),
+        DriftMethod("t_test", "Welch's t-test", "p_value", "samples", 0.05, NUMERICAL, t_test),
+        DriftMethod(
+            "mann_whitney", "Mann-Whitney U", "p_value", "samples", 0.05, NUMERICAL, mann_whitney
+        ),
+        DriftMethod(
+            "epps_singleton",
+            "Epps-Singleton",
+            "p_value",
+            "samples",
+            0.05,
+            NUMERICAL,
+            epps_singleton,
+        ),
+        DriftMethod(
+            "anderson", "Anderson-Darling", "p_value", "samples", 0.1, NUMERICAL, anderson_darling
+        ),
+        DriftMethod(
+            "cramer_von_mises",
+            "Cramér-von Mises",
+            "p_value",
+            "samples",
+            0.1,
+            NUMERICAL,
+            cramer_von_mises,
+        ),
+        DriftMethod(
+            "wasserstein",
+            "Wasserstein distance (normed)",
+            "distance",
+            "samples",
+            0.1,
+            NUMERICAL,
+            wasserstein_normed,
+        ),
+        DriftMethod("energy", "Energy distance", "distance", "samples", 0.1, NUMERICAL, energy),
+        DriftMethod("mmd", "Maximum mean discrepancy", "p_value", "samples", 0.1, NUMERICAL, mmd),
+        DriftMethod("chi_square", "Chi-square", "p_value", "counts", 0.05, CATEGORICAL, chi_square),
+        DriftMethod(
+            "z_test", "Two-proportion z-test", "p_value", "counts", 0.05, CATEGORICAL, z_test
+        ),
+        DriftMethod(
+            "fisher", "Fisher's exact", "p_value", "counts", 0.1, CATEGORICAL, fisher_exact
+        ),
+        DriftMethod("g_test", "G-test", "p_value", "counts", 0.1, CATEGORICAL, g_test),
+        DriftMethod(
+            "jensen_shannon",
+            "Jensen-Shannon distance",
+            "distance",
+            "counts",
+            0.1,
+            BOTH,
+            jensen_shannon,
+        ),
+        DriftMethod("psi", "Population stability index", "distance", "counts", 0.1, BOTH, psi),
+        DriftMethod(
+            "kl_div", "Kullback-Leibler divergence", "distance", "counts", 0.1, BOTH, kl_divergence
+        ),
+        DriftMethod("hellinger", "Hellinger distance", "distance", "counts", 0.1, BOTH, hellinger),
+        DriftMethod(
+            "tvd",
+            "Total variation distance",
+            "distance",
+            "counts",
+            0.1,
+            CATEGORICAL,
+            total_variation,
+        ),
+    ]
+}

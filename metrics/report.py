@@ -1,0 +1,339 @@
+"""Reports and test suites: run metrics (and tests) over a current and an optional reference frame.
+
+    report = Report([DataSummaryPreset(), DataDriftPreset()])
+    run = report.run(current, reference)
+    run.metric(ColumnSummary(column="age")).get("current.mean")
+    run.save("report.json")            # the snapshot document
+    workspace.add_snapshot(project_id, run.snapshot())
+
+Each metric is computed once per run, however many presets and tests ask for it. Column metrics are
+computed column by column, each column's working arrays released once its metrics are done, so a
+wide frame costs little more memory than a narrow one; with `n_jobs > 1` the columns are spread over
+worker processes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from multiprocessing import get_all_start_methods, get_context
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from metrics import __version__
+from metrics.base import Context, Metric, MetricResult, expand
+from metrics.checks import Test, TestResult, TestStatus
+from metrics.definition import DataDefinition, Schema
+from metrics.progress import Progress, progress_enabled
+from metrics.snapshot import Snapshot, parse_timestamp
+
+
+class Run:
+    """The outcome of a report or test suite run: metric results, test results, and the snapshot."""
+
+    def __init__(
+        self,
+        *,
+        schema: Schema,
+        results: list[MetricResult],
+        tests: list[TestResult],
+        data: dict[str, Any],
+        timestamp: datetime,
+        name: str | None,
+        tags: Sequence[str],
+        metadata: dict[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.results = results
+        self.tests = tests
+        self.data = data
+        self.timestamp = timestamp
+        self.name = name
+        self.tags = list(tags)
+        self.metadata = metadata
+        self.id = Snapshot.new_id()
+        self._by_id = {r.metric_id: r for r in results}
+
+    def metric(self, metric: Metric | str) -> MetricResult:
+        key = metric if isinstance(metric, str) else metric.id
+        try:
+            return self._by_id[key]
+        except KeyError:
+            raise KeyError(f"{key} was not part of this run.") from None
+
+    @property
+    def test_counts(self) -> dict[str, int]:
+        counts = {str(s): 0 for s in TestStatus}
+        for test in self.tests:
+            counts[str(test.status)] += 1
+        return counts
+
+    @property
+    def passed(self) -> bool:
+        """No test failed or errored (warnings and skips do not fail a run)."""
+        return not any(t.status in (TestStatus.FAIL, TestStatus.ERROR) for t in self.tests)
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(
+            id=self.id,
+            timestamp=self.timestamp,
+            name=self.name,
+            tags=self.tags,
+            metadata=self.metadata,
+            data=self.data,
+            metrics=[r.to_dict() for r in self.results],
+            tests=[t.to_dict() for t in self.tests],
+            library={"name": "metrics", "version": __version__},
+        )
+
+    def dict(self) -> dict[str, Any]:
+        return self.snapshot().to_dict()
+
+    def json(self, indent: int | None = None) -> str:
+        return self.snapshot().json(indent=indent)
+
+    def save(self, path: str | Path) -> Path:
+        return self.snapshot().save(path)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k} {v}" for k, v in self.test_counts.items() if v)
+        return f"<Run {len(self.results)} metrics" + (f", tests: {counts}" if counts else "") + ">"
+
+
+class _Runner:
+    def __init__(
+        self,
+        items: Sequence[Any],
+        tests: Sequence[Any],
+        definition: DataDefinition | None,
+        n_jobs: int,
+        progress: bool | None,
+    ) -> None:
+        if n_jobs == -1:
+            n_jobs = os.cpu_count() or 1
+        if n_jobs < 1:
+            raise ValueError(f"n_jobs must be at least 1 (or -1 for every CPU), not {n_jobs}.")
+        self.items = list(items)
+        self.test_items = list(tests)
+        self.definition = definition or DataDefinition()
+        self.n_jobs = n_jobs
+        self.progress = progress
+
+    def run(
+        self,
+        current: pd.DataFrame,
+        reference: pd.DataFrame | None,
+        *,
+        name: str | None,
+        tags: Iterable[str],
+        metadata: dict[str, Any] | None,
+        timestamp: datetime | str | None,
+    ) -> Run:
+        schema = self.definition.resolve(current, reference)
+        tests = _expand_tests(self.test_items, schema)
+        metrics = expand([*self.items, *(t.metric() for t in tests)], schema)
+        ctx = Context(current, reference, schema)
+        self._compute(ctx, metrics)
+        test_results = [t.run(ctx) for t in tests]
+        ordered = [ctx.results[m.id] for m in metrics]
+        when = datetime.now(UTC) if timestamp is None else parse_timestamp(timestamp, "timestamp")
+        return Run(
+            schema=schema,
+            results=ordered,
+            tests=test_results,
+            data=_data_summary(current, reference, schema),
+            timestamp=when,
+            name=name,
+            tags=_check_tags(tags),
+            metadata=_check_metadata(metadata or {}),
+        )
+
+    def _compute(self, ctx: Context, metrics: list[Metric]) -> None:
+        by_column: dict[str, list[Metric]] = {}
+        dataset: list[Metric] = []
+        for metric in metrics:
+            if metric.column is not None and metric.column in ctx.schema.types:
+                by_column.setdefault(metric.column, []).append(metric)
+            else:
+                dataset.append(metric)
+        enabled = progress_enabled(self.progress) and len(metrics) > 1
+        with Progress(len(by_column) + len(dataset), "Computing metrics", enabled=enabled) as bar:
+            if self.n_jobs > 1 and len(by_column) > 1:
+                for column, results in _parallel_columns(ctx, by_column, self.n_jobs):
+                    for result in results:
+                        ctx.store(result)
+                    bar.advance(note=column)
+            else:
+                for column, column_metrics in by_column.items():
+                    for metric in column_metrics:
+                        ctx.result(metric)
+                    ctx.release(column)
+                    bar.advance(note=column)
+            for metric in dataset:
+                ctx.result(metric)
+                bar.advance(note=metric.type)
+
+
+def _expand_tests(items: Iterable[Any], schema: Schema) -> list[Test]:
+    tests: dict[str, Test] = {}
+    for item in items:
+        found = [item] if isinstance(item, Test) else getattr(item, "tests", None)
+        if found is None:
+            raise TypeError(f"{item!r} is neither a test nor a test preset.")
+        for test in found if isinstance(found, list) else found(schema):
+            tests.setdefault(test.id, test)
+    return list(tests.values())
+
+
+def _columns_worker(
+    current: pd.DataFrame,
+    reference: pd.DataFrame | None,
+    schema: Schema,
+    groups: dict[str, list[Metric]],
+) -> list[tuple[str, list[MetricResult]]]:
+    ctx = Context(current, reference, schema)
+    done = []
+    for column, metrics in groups.items():
+        done.append((column, [ctx.result(m) for m in metrics]))
+        ctx.release(column)
+    return done
+
+
+def _parallel_columns(
+    ctx: Context, by_column: dict[str, list[Metric]], n_jobs: int
+) -> Iterable[tuple[str, list[MetricResult]]]:
+    columns = list(by_column)
+    chunks = [columns[i :: n_jobs * 2] for i in range(min(len(columns), n_jobs * 2))]
+    # forkserver, not fork: forking a process that runs threads (as notebooks and servers do) can
+    # deadlock the child. The server imports the library once for all workers.
+    if "forkserver" in get_all_start_methods():
+        context = get_context("forkserver")
+        context.set_forkserver_preload(["metrics"])
+    else:
+        context = get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context) as pool:
+        futures = []
+        for chunk in chunks:
+            futures.append(
+                pool.submit(
+                    _columns_worker,
+                    ctx.current[chunk],
+                    ctx.reference[chunk] if ctx.reference is not None else None,
+                    ctx.schema,
+                    {c: by_column[c] for c in chunk},
+                )
+            )
+        for future in futures:
+            yield from future.result()
+
+
+def _data_summary(
+    current: pd.DataFrame, reference: pd.DataFrame | None, schema: Schema
+) -> dict[str, Any]:
+    columns = {c: str(t) for c, t in schema.types.items()}
+    return {
+        "current": {"rows": len(current), "columns": len(current.columns)},
+        "reference": {"rows": len(reference), "columns": len(reference.columns)}
+        if reference is not None
+        else None,
+        "column_types": columns,
+        "roles": dict(schema.roles),
+        "embeddings": {k: list(v) for k, v in schema.embeddings.items()},
+    }
+
+
+def _check_tags(tags: Iterable[str]) -> list[str]:
+    found = list(tags)
+    for tag in found:
+        if not isinstance(tag, str) or not tag or len(tag) > 100:
+            raise ValueError(f"Tags are non-empty strings of at most 100 characters; got {tag!r}.")
+    return found
+
+
+def _check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
+    for key, value in metadata.items():
+        if not isinstance(key, str):
+            raise ValueError(f"Metadata keys are strings; got {key!r}.")
+        if not isinstance(value, (str, int, float, bool)) and value is not None:
+            raise ValueError(
+                f"Metadata {key!r}: values are strings, numbers or booleans, not {type(value).__name__}."
+            )
+    return dict(metadata)
+
+
+class Report:
+    """Metrics (and presets of metrics) to compute over a dataset.
+
+    Parameters
+    ----------
+    metrics
+        Metrics and metric presets, e.g. ``[DataSummaryPreset(), ColumnQuantile(column="age", q=0.9)]``.
+    definition
+        Column types and roles; inferred from the data when not given.
+    n_jobs
+        Worker processes for column metrics (-1: one per CPU). Worth it for wide frames.
+    progress
+        Show a progress bar on stderr; by default only when stderr is a terminal.
+    """
+
+    def __init__(
+        self,
+        metrics: Sequence[Any],
+        *,
+        definition: DataDefinition | None = None,
+        n_jobs: int = 1,
+        progress: bool | None = None,
+    ) -> None:
+        self._runner = _Runner(metrics, (), definition, n_jobs, progress)
+
+    def run(
+        self,
+        current: pd.DataFrame,
+        reference: pd.DataFrame | None = None,
+        *,
+        name: str | None = None,
+        tags: Iterable[str] = (),
+        metadata: dict[str, Any] | None = None,
+        timestamp: datetime | str | None = None,
+    ) -> Run:
+        """Compute the metrics. `timestamp` (default: now) is when the data is from."""
+        return self._runner.run(
+            current, reference, name=name, tags=tags, metadata=metadata, timestamp=timestamp
+        )
+
+
+class TestSuite:
+    """Tests (and presets of tests) to run over a dataset; same parameters as `Report`.
+
+    ``run.passed`` is False when a test failed or could not be computed.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        tests: Sequence[Any],
+        *,
+        definition: DataDefinition | None = None,
+        n_jobs: int = 1,
+        progress: bool | None = None,
+    ) -> None:
+        self._runner = _Runner((), tests, definition, n_jobs, progress)
+
+    def run(
+        self,
+        current: pd.DataFrame,
+        reference: pd.DataFrame | None = None,
+        *,
+        name: str | None = None,
+        tags: Iterable[str] = (),
+        metadata: dict[str, Any] | None = None,
+        timestamp: datetime | str | None = None,
+    ) -> Run:
+        return self._runner.run(
+            current, reference, name=name, tags=tags, metadata=metadata, timestamp=timestamp
+        )
