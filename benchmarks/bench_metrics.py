@@ -8,6 +8,8 @@ runs a plain NumPy/SciPy/pandas computation of the same statistics in the same p
     .venv/bin/python benchmarks/bench_metrics.py --rows 100000 --repeat 1
 
 Targets: time within 2x of the floor; peak memory under 3x the size of the input frames.
+It then times the classification and regression presets at 100k and 1M rows against scikit-learn
+computing the same metrics (target: faster).
 Time is the best of --repeat runs; memory is tracemalloc's peak in a separate run (NumPy and pandas
 report their buffers to tracemalloc).
 """
@@ -132,6 +134,91 @@ def peak_memory(fn: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
+def make_model_frames(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Binary classification (labels and probabilities) and regression predictions, 4 features."""
+    rng = np.random.default_rng(seed)
+    features = {f"f{i}": rng.normal(size=rows) for i in range(3)}
+    features["segment"] = LABELS[rng.integers(0, 5, rows)]
+    y = (rng.random(rows) < 0.3).astype(int)
+    proba = np.clip(0.35 * y + rng.random(rows) * 0.65, 0, 1)
+    classification = pd.DataFrame(
+        {**features, "y": y, "proba": proba, "pred": (proba >= 0.5).astype(int)}
+    )
+    target = 20 + 5 * features["f0"] + rng.normal(0, 2, rows)
+    regression = pd.DataFrame(
+        {**features, "y": target, "pred": target + rng.normal(0.2, 1.5, rows)}
+    )
+    return classification, regression
+
+
+def sklearn_classification(frame: pd.DataFrame) -> dict[str, Any]:
+    """What ClassificationPreset computes, with scikit-learn (and NumPy for the lift table)."""
+    from sklearn import metrics as sk
+    from sklearn.dummy import DummyClassifier
+
+    y, pred, proba = frame["y"].to_numpy(), frame["pred"].to_numpy(), frame["proba"].to_numpy()
+    out: dict[str, Any] = {}
+    for name, (labels, scores) in {
+        "model": (pred, proba),
+        "dummy": (
+            DummyClassifier(strategy="prior").fit(frame[["f0"]], y).predict(frame[["f0"]]),
+            np.full(len(y), y.mean()),
+        ),
+    }.items():
+        out[name] = {
+            "accuracy": sk.accuracy_score(y, labels),
+            "precision": sk.precision_score(y, labels, zero_division=0),
+            "recall": sk.recall_score(y, labels, zero_division=0),
+            "f1": sk.f1_score(y, labels, zero_division=0),
+            "confusion": sk.confusion_matrix(y, labels),
+            "roc_auc": sk.roc_auc_score(y, scores),
+            "log_loss": sk.log_loss(y, scores),
+        }
+    out["per_label"] = sk.precision_recall_fscore_support(y, pred)
+    out["per_label_auc"] = [
+        sk.roc_auc_score(y == c, proba if c == 1 else 1 - proba) for c in (0, 1)
+    ]
+    out["roc"] = sk.roc_curve(y, proba)
+    out["pr"] = sk.precision_recall_curve(y, proba)
+    out["ap"] = sk.average_precision_score(y, proba)
+    hits = y[np.argsort(-proba, kind="stable")]
+    out["lift"] = [group.mean() / y.mean() for group in np.array_split(hits, 10)]
+    out["balance"] = frame["y"].value_counts()
+    return out
+
+
+def sklearn_regression(frame: pd.DataFrame) -> dict[str, Any]:
+    """What RegressionPreset computes, with scikit-learn, SciPy and pandas."""
+    from sklearn import metrics as sk
+
+    y, pred = frame["y"].to_numpy(), frame["pred"].to_numpy()
+    error = pred - y
+    out: dict[str, Any] = {}
+    for name, guess in {
+        "model": pred,
+        "mean": np.full(len(y), y.mean()),
+        "median": np.full(len(y), np.median(y)),
+    }.items():
+        out[name] = {
+            "mean_error": np.mean(guess - y),
+            "mae": sk.mean_absolute_error(y, guess),
+            "mape": sk.mean_absolute_percentage_error(y, guess),
+            "rmse": sk.root_mean_squared_error(y, guess),
+            "r2": sk.r2_score(y, guess),
+            "max_error": sk.max_error(y, guess),
+        }
+    out["histogram"] = np.histogram(error, 30)
+    out["normality"] = (stats.normaltest(error), stats.skew(error), stats.kurtosis(error))
+    low, high = np.quantile(error, [0.05, 0.95])
+    groups = np.where(error <= low, "under", np.where(error >= high, "over", "majority"))
+    for feature in ("f0", "f1", "f2", "segment"):
+        if feature == "segment":
+            out[feature] = pd.crosstab(groups, frame[feature], normalize="index")
+        else:
+            out[feature] = frame.groupby(groups)[feature].mean()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
@@ -165,6 +252,46 @@ def main() -> None:
                 f"{peak / 1e6:>8.1f} {input_bytes / 1e6:>9.1f} {peak / input_bytes:>10.2f}",
                 flush=True,
             )
+    from metrics import DataDefinition
+    from metrics.presets import ClassificationPreset, RegressionPreset
+
+    print(f"\n{'rows':>9} {'preset':<15} {'ours s':>8} {'sklearn s':>9} {'ratio':>6}")
+    for rows in [r for r in args.rows if r >= 100_000] or args.rows:
+        classification, regression = make_model_frames(rows)
+        cases = {
+            "classification": (
+                partial(
+                    Report(
+                        [ClassificationPreset()],
+                        definition=DataDefinition(
+                            target="y", prediction="pred", prediction_probas="proba"
+                        ),
+                        progress=False,
+                    ).run,
+                    classification,
+                ),
+                partial(sklearn_classification, classification),
+            ),
+            "regression": (
+                partial(
+                    Report(
+                        [RegressionPreset()],
+                        definition=DataDefinition(target="y", prediction="pred"),
+                        progress=False,
+                    ).run,
+                    regression,
+                ),
+                partial(sklearn_regression, regression),
+            ),
+        }
+        for name, (ours, theirs) in cases.items():
+            ours_s = best_time(ours, args.repeat)
+            theirs_s = best_time(theirs, args.repeat)
+            print(
+                f"{rows:>9,} {name:<15} {ours_s:>8.3f} {theirs_s:>9.3f} {ours_s / theirs_s:>6.2f}",
+                flush=True,
+            )
+
     check = Report([DataDriftPreset()], progress=False).run(*reversed(make_frames(10_000)))
     drifted = check.metric("DatasetDrift(drift_share=0.5)").details["drifted"]
     print(f"drift detected at 10k rows in: {', '.join(drifted)}")

@@ -10,9 +10,10 @@ preset and a test, is computed once per run.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -29,6 +30,11 @@ class MetricError(Exception):
     """A metric cannot be computed on this data; the message says why (the result is an error)."""
 
 
+class MissingLabels(Exception):
+    """A model-quality metric has no labels to compare with (no target column, or every target
+    value is null: labels that arrive later). The metric is skipped, not failed."""
+
+
 class Metric:
     """Base class of all metrics.
 
@@ -43,13 +49,20 @@ class Metric:
     requires_reference: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every public metric class registers itself by name (bases named _Something do not).
+        Users register their own metrics the same way: by subclassing."""
         super().__init_subclass__(**kwargs)
-        if cls.__name__ in REGISTRY and REGISTRY[cls.__name__] is not cls:
+        if cls.__name__.startswith("_"):
+            return
+        registered = REGISTRY.get(cls.__name__)
+        where = (cls.__module__, cls.__qualname__)
+        if registered is not None and (registered.__module__, registered.__qualname__) != where:
             raise TypeError(f"A metric called {cls.__name__} is already registered.")
-        REGISTRY[cls.__name__] = cls
+        REGISTRY[cls.__name__] = cls  # a redefinition (a re-run notebook cell) replaces it
 
     def __init__(self, **params: Any) -> None:
         self._params = {k: _jsonable_param(k, v) for k, v in params.items() if v is not None}
+        self._segment: dict[str, Any] | None = None
 
     @property
     def type(self) -> str:
@@ -57,15 +70,33 @@ class Metric:
 
     @property
     def params(self) -> dict[str, Any]:
-        return dict(self._params)
+        """The parameters, and `segment` ({"column", "value"}) for a per-segment copy."""
+        if self._segment is None:
+            return dict(self._params)
+        return {**self._params, "segment": dict(self._segment)}
 
     @property
     def id(self) -> str:
         args = ",".join(
             f"{k}={json.dumps(v, sort_keys=True, separators=(',', ':'), ensure_ascii=False)}"
-            for k, v in sorted(self._params.items())
+            for k, v in sorted(self.params.items())
         )
         return f"{self.type}({args})"
+
+    @property
+    def segment(self) -> dict[str, Any] | None:
+        return self._segment
+
+    def for_segment(self, column: str, value: Any) -> Metric:
+        """This metric computed on the rows where `column` equals `value` (a separate result)."""
+        clone = copy.copy(self)
+        clone._segment = {"column": column, "value": _jsonable_param("segment", value)}
+        return clone
+
+    def unsegmented(self) -> Metric:
+        clone = copy.copy(self)
+        clone._segment = None
+        return clone
 
     @property
     def column(self) -> str | None:
@@ -212,6 +243,8 @@ class Context:
         self.schema = schema
         self._pairs: dict[str, ColumnPair] = {}
         self._results: dict[str, MetricResult] = {}
+        self._segments: dict[tuple[str, str], Context] = {}
+        self._memo: dict[Any, Any] = {}
 
     @property
     def has_reference(self) -> bool:
@@ -243,20 +276,73 @@ class Context:
         return found
 
     def _compute(self, metric: Metric) -> MetricResult:
+        if metric.segment is not None:
+            return self._compute_segment(metric)
         if metric.requires_reference and not self.has_reference:
             return metric.result(
                 {}, status="skipped", reason="Needs reference data; none was given."
             )
         try:
             return metric.compute(self)
-        except MissingReference as exc:
+        except (MissingReference, MissingLabels) as exc:
             return metric.result({}, status="skipped", reason=str(exc))
         except MetricError as exc:
             return metric.result({}, status="error", reason=str(exc))
-        except (
-            Exception
-        ) as exc:  # a bug or unexpected data: reported on this metric, the run goes on
+        except Exception as exc:  # a bug or bad data: reported on this metric, the run goes on
             return metric.result({}, status="error", reason=f"{type(exc).__name__}: {exc}")
+
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """A value prepared once per run and shared by the metrics that need it (labels and
+        predictions, for instance). Failures are not kept: the next caller raises again."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def segment_context(self, column: str, value: Any) -> Context:
+        """A context over the rows where `column` equals `value`, in current and reference."""
+        key = (column, json.dumps(value))
+        found = self._segments.get(key)
+        if found is None:
+            if column not in self.current.columns:
+                raise MetricError(f"No segment column {column!r} in the data.")
+            current = self.current[self.current[column] == value]
+            reference = None
+            if self.reference is not None and column in self.reference.columns:
+                reference = self.reference[self.reference[column] == value]
+                if len(reference) == 0:
+                    reference = None
+            found = Context(current, reference, self.schema)
+            self._segments[key] = found
+        return found
+
+    def release_segment(self, column: str, value: Any) -> None:
+        self._segments.pop((column, json.dumps(value)), None)
+
+    def _compute_segment(self, metric: Metric) -> MetricResult:
+        segment = metric.segment
+        assert segment is not None
+        try:
+            sub = self.segment_context(segment["column"], segment["value"])
+        except MetricError as exc:
+            return metric.result({}, status="error", reason=str(exc))
+        if len(sub.current) == 0:
+            return metric.result(
+                {},
+                status="skipped",
+                reason=f"No rows where {segment['column']!r} is {segment['value']!r}.",
+            )
+        inner = sub.result(metric.unsegmented())
+        # The same result, under the segmented metric's id and parameters.
+        return MetricResult(
+            metric_id=metric.id,
+            type=inner.type,
+            params=metric.params,
+            values=inner.values,
+            details=inner.details,
+            distribution=inner.distribution,
+            status=inner.status,
+            reason=inner.reason,
+        )
 
     def store(self, result: MetricResult) -> None:
         self._results[result.metric_id] = result
@@ -275,23 +361,29 @@ def numeric_column(ctx: Context, column: str) -> ColumnPair:
     return pair
 
 
-def expand(items: Iterable[Any], schema: Schema) -> list[Metric]:
-    """Metrics from a list of metrics and presets (anything with `metrics(schema)`), deduplicated
-    by id, dependencies first."""
+def expand(items: Iterable[Any], ctx: Context) -> list[Metric]:
+    """Metrics from a list of metrics and presets (anything with `metrics(ctx)`, which may look at
+    the schema and the data), deduplicated by id, dependencies first."""
+    schema = ctx.schema
     ordered: dict[str, Metric] = {}
 
     def add(metric: Metric) -> None:
         if metric.id in ordered:
             return
         for dependency in metric.dependencies(schema):
-            add(dependency)
+            segment = metric.segment
+            add(
+                dependency.for_segment(segment["column"], segment["value"])
+                if segment
+                else dependency
+            )
         ordered[metric.id] = metric
 
     for item in items:
         if isinstance(item, Metric):
             add(item)
         elif hasattr(item, "metrics"):
-            for metric in item.metrics(schema):
+            for metric in item.metrics(ctx):
                 add(metric)
         else:
             raise TypeError(f"{item!r} is neither a metric nor a preset.")

@@ -56,7 +56,7 @@ class TestResult:
     value: Any = None
     reference_value: Any = None
     condition: dict[str, Any] | None = None
-    condition_source: str | None = None  # "given", "reference" or "default"
+    condition_source: str | None = None  # "given", "reference", "default" or "dummy"
 
     def to_dict(self) -> dict[str, Any]:
         return clean(
@@ -187,11 +187,13 @@ class Test:
     def value(self, result: MetricResult, side: str = "current") -> Any:
         return result.get(f"{side}.{self.field}")
 
-    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any]:
-        """The condition from the rule, and the reference value it came from."""
+    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any, str]:
+        """The condition from the rule, the reference value it came from, and where it came
+        from: "reference", or "default" for a rule that needs no reference."""
         reference = self.value(result, "reference") if "reference" in result.values else None
         rule = type(self).rule  # read from the class: a plain function, not a bound method
-        return (rule(reference) if rule else None), reference
+        condition = rule(reference) if rule else None
+        return condition, reference, "reference" if _usable(reference) else "default"
 
     def run(self, ctx: Context) -> TestResult:
         metric = self.metric()
@@ -234,8 +236,7 @@ class Test:
             if "reference" in result.values:
                 reference = self.value(result, "reference")
         else:
-            condition, reference = self.derive_condition(result)
-            source = "reference" if _usable(reference) and condition is not None else "default"
+            condition, reference, source = self.derive_condition(result)
         if condition is None:
             return TestResult(
                 status=TestStatus.SKIPPED,
@@ -249,9 +250,12 @@ class Test:
             if passed
             else (TestStatus.FAIL if self.is_critical else TestStatus.WARNING)
         )
-        origin = {"given": "", "reference": " (from the reference)", "default": " (default)"}[
-            source
-        ]
+        origin = {
+            "given": "",
+            "reference": " (from the reference)",
+            "default": " (default)",
+            "dummy": " (no worse than the dummy baseline)",
+        }[source]
         return TestResult(
             status=status,
             description=f"{self.name} is {fmt(value)}; expected {condition.describe()}{origin}.",
@@ -437,14 +441,14 @@ class TestColumnMeanInNSigmas(ColumnTest):
     def __init__(self, *, column: str, n: float = 2, **kwargs: Any) -> None:
         super().__init__(column=column, n=n, **kwargs)
 
-    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any]:
+    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any, str]:
         if "reference" not in result.values:
-            return None, None
+            return None, None, "default"
         mean, std = result.get("reference.mean"), result.get("reference.std")
         if not (_usable(mean) and _usable(std)):
-            return None, None
+            return None, None, "default"
         spread = self.params["n"] * std
-        return Condition(gte=mean - spread, lte=mean + spread), mean
+        return Condition(gte=mean - spread, lte=mean + spread), mean, "reference"
 
 
 class TestColumnQuantile(ColumnTest):
@@ -608,16 +612,16 @@ class TestShareOfDriftedColumns(Test):
     def value(self, result: MetricResult, side: str = "current") -> Any:
         return result.get(self.field)
 
-    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any]:
-        return Condition(lt=self.params["drift_share"]), None
+    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any, str]:
+        return Condition(lt=self.params["drift_share"]), None, "default"
 
 
 class TestNumberOfDriftedColumns(TestShareOfDriftedColumns):
     title = "Number of drifted columns"
     field = "drifted_columns"
 
-    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any]:
-        return Condition(lt=max(1.0, result.get("columns") / 3)), None
+    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any, str]:
+        return Condition(lt=max(1.0, result.get("columns") / 3)), None, "default"
 
 
 class TestEmbeddingsDrift(Test):
@@ -647,5 +651,5 @@ class TestEmbeddingsDrift(Test):
     def value(self, result: MetricResult, side: str = "current") -> Any:
         return result.get("score")
 
-    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any]:
-        return Condition(lt=result.get("threshold")), None
+    def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any, str]:
+        return Condition(lt=result.get("threshold")), None, "default"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,10 @@ class DataDefinition:
         Ranking and recommendation roles.
     exclude
         Columns to ignore entirely.
+    descriptors
+        Text descriptors (`metrics.descriptors`) computed per row of a text column and added as
+        columns, numerical or categorical, before the run: statistics, tests and drift then work
+        on them like on any column.
 
     Examples
     --------
@@ -78,6 +83,7 @@ class DataDefinition:
     user_id: str | None = None
     item_id: str | None = None
     exclude: Sequence[str] = ()
+    descriptors: Sequence[Any] = ()
 
     def declared_types(self) -> dict[str, ColumnType]:
         declared: dict[str, ColumnType] = {}
@@ -110,6 +116,35 @@ class DataDefinition:
         for column in _as_list(self.prediction_probas):
             found[column] = "prediction_probas"
         return found
+
+    def with_descriptors(
+        self, current: pd.DataFrame, reference: pd.DataFrame | None, extra: Sequence[Any] = ()
+    ) -> tuple[DataDefinition, pd.DataFrame, pd.DataFrame | None]:
+        """The frames with the descriptors' columns added, and this definition declaring their
+        types. Without descriptors, everything comes back unchanged."""
+        descriptors = {d.alias: d for d in [*self.descriptors, *extra]}
+        if not descriptors:
+            return self, current, reference
+        from metrics.descriptors import add_descriptors, descriptor_types
+
+        chosen = list(descriptors.values())
+        _check_frame(current, "current")
+        current = add_descriptors(current, chosen)
+        if reference is not None:
+            _check_frame(reference, "reference")
+            reference = add_descriptors(reference, chosen)
+        types = descriptor_types(chosen)
+        numerical = [a for a, t in types.items() if t == ColumnType.NUMERICAL]
+        categorical = [a for a, t in types.items() if t == ColumnType.CATEGORICAL]
+        texts = sorted({d.column for d in chosen} - set(self.declared_types()))
+        definition = replace(
+            self,
+            numerical_columns=[*(self.numerical_columns or []), *numerical],
+            categorical_columns=[*(self.categorical_columns or []), *categorical],
+            text_columns=[*(self.text_columns or []), *texts],
+            descriptors=(),
+        )
+        return definition, current, reference
 
     def resolve(self, current: pd.DataFrame, reference: pd.DataFrame | None = None) -> Schema:
         """Check the data against this definition and settle every column's type."""

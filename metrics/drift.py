@@ -147,7 +147,10 @@ class ColumnDrift(Metric):
                         f"Column {self.column!r} has no finite values in the {side} data."
                     )
             distinct = reference.n_unique_finite
-            method_name = method_name or default_method(pair.type, len(ref), distinct)
+            if method_name is None:
+                method_name = default_method(pair.type, len(ref), distinct)
+                if method_name == "z_test" and len(pair.shared_value_counts[0]) > 2:
+                    method_name = "chi_square"  # binary in the reference, not once current is added
             method = drift_methods.METHODS[method_name]
             if method.input == "samples":
                 measure = method.func(ref, cur)

@@ -1,20 +1,23 @@
 """Presets: the metrics or tests a common question needs, expanded for the data at hand.
 
-Metric presets go in a `Report`, test presets in a `TestSuite`; both expand against the data's
-schema when the run starts, so "every column" means the columns this data has.
+Metric presets go in a `Report`, test presets in a `TestSuite`. A preset is anything with
+`metrics(ctx)` (or `tests(ctx)`): it expands when the run starts, against the data's schema and
+values, so "every column" means the columns this data has and "every label" the labels it has.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from metrics.base import Metric
+from metrics.base import Context, Metric, MetricResult, expand
 from metrics.checks import (
     Test,
     TestAlmostConstantColumns,
     TestAlmostDuplicatedColumns,
     TestColumnCount,
     TestColumnDrift,
+    TestColumnMean,
     TestColumnMeanInNSigmas,
     TestColumnMissingShare,
     TestColumnMostCommonShare,
@@ -32,7 +35,7 @@ from metrics.checks import (
 )
 from metrics.column_stats import ColumnDistribution, ColumnSummary, ColumnValueCounts
 from metrics.definition import ColumnType, Schema
-from metrics.drift import DatasetDrift, DriftOptions, EmbeddingsDrift, drift_columns
+from metrics.drift import ColumnDrift, DatasetDrift, DriftOptions, EmbeddingsDrift, drift_columns
 from metrics.quality import Correlations, DatasetSummary
 
 
@@ -50,7 +53,8 @@ class DataSummaryPreset:
     columns: list[str] | None = None
     correlations: bool = True
 
-    def metrics(self, schema: Schema) -> list[Metric]:
+    def metrics(self, ctx: Context) -> list[Metric]:
+        schema = ctx.schema
         metrics: list[Metric] = [DatasetSummary()]
         for column in _selected(schema, self.columns):
             metrics.append(ColumnSummary(column=column))
@@ -76,7 +80,8 @@ class DataDriftPreset:
     options: DriftOptions = field(default_factory=DriftOptions)
     bins: int = 20
 
-    def metrics(self, schema: Schema) -> list[Metric]:
+    def metrics(self, ctx: Context) -> list[Metric]:
+        schema = ctx.schema
         dataset = DatasetDrift(
             columns=self.columns, drift_share=self.drift_share, options=self.options
         )
@@ -95,7 +100,8 @@ class DataStabilityTestPreset:
 
     columns: list[str] | None = None
 
-    def tests(self, schema: Schema) -> list[Test]:
+    def tests(self, ctx: Context) -> list[Test]:
+        schema = ctx.schema
         tests: list[Test] = [TestRowCount(), TestColumnCount()]
         for column in _selected(schema, self.columns):
             tests.append(TestColumnMissingShare(column=column))
@@ -115,7 +121,8 @@ class DataQualityTestPreset:
 
     columns: list[str] | None = None
 
-    def tests(self, schema: Schema) -> list[Test]:
+    def tests(self, ctx: Context) -> list[Test]:
+        schema = ctx.schema
         tests: list[Test] = [
             TestColumnsWithMissing(),
             TestEmptyRows(),
@@ -141,7 +148,8 @@ class DataDriftTestPreset:
     drift_share: float = 0.5
     options: DriftOptions = field(default_factory=DriftOptions)
 
-    def tests(self, schema: Schema) -> list[Test]:
+    def tests(self, ctx: Context) -> list[Test]:
+        schema = ctx.schema
         columns = drift_columns(schema, self.columns)
         tests: list[Test] = [
             TestShareOfDriftedColumns(
@@ -157,3 +165,362 @@ class DataDriftTestPreset:
             )
         tests += [TestEmbeddingsDrift(embeddings=name) for name in schema.embeddings]
         return tests
+
+
+# ---- model quality ------------------------------------------------------------------------------
+
+
+@dataclass
+class ClassificationPreset:
+    """Classification quality: overall quality with its dummy baseline, class balance, the
+    confusion matrix, each label's quality, and with probabilities the ROC and precision-recall
+    curves and (binary) the lift table. `threshold` and `k` give the threshold and top-k variants."""
+
+    pos_label: str | int | bool | None = None
+    threshold: float | None = None
+    k: int | None = None
+    curves: bool = True
+
+    def metrics(self, ctx: Context) -> list[Metric]:
+        from metrics.classification import (
+            ClassBalance,
+            ClassificationByLabel,
+            ClassificationQuality,
+            ConfusionMatrix,
+            LiftTable,
+            PrecisionRecallCurve,
+            RocCurve,
+            labels_of,
+        )
+
+        metrics: list[Metric] = [
+            ClassificationQuality(pos_label=self.pos_label, threshold=self.threshold, k=self.k),
+            ClassBalance(),
+            ConfusionMatrix(),
+        ]
+        labels = labels_of(ctx)
+        metrics += [ClassificationByLabel(label=label) for label in labels]
+        has_probas = any(r == "prediction_probas" for r in ctx.schema.roles.values())
+        if self.curves and has_probas:
+            if len(labels) <= 2:
+                metrics += [RocCurve(), PrecisionRecallCurve(), LiftTable()]
+            else:
+                metrics += [RocCurve(label=label) for label in labels]
+                metrics += [PrecisionRecallCurve(label=label) for label in labels]
+        return metrics
+
+
+@dataclass
+class RegressionPreset:
+    """Regression quality with its dummy baseline, the error distribution and its normality, and
+    the error bias by each feature (up to `max_features`)."""
+
+    max_features: int = 20
+
+    def metrics(self, ctx: Context) -> list[Metric]:
+        from metrics.regression import (
+            RegressionErrorBias,
+            RegressionErrorDistribution,
+            RegressionErrorNormality,
+            RegressionQuality,
+            features_for_bias,
+        )
+
+        metrics: list[Metric] = [
+            RegressionQuality(),
+            RegressionErrorDistribution(),
+            RegressionErrorNormality(),
+        ]
+        metrics += [
+            RegressionErrorBias(column=c) for c in features_for_bias(ctx, self.max_features)
+        ]
+        return metrics
+
+
+@dataclass
+class RankingPreset:
+    """Ranking and recommendation quality @k, the score distribution, personalization, and with a
+    reference (the training interactions) popularity bias and novelty; diversity and serendipity
+    when `item_features` are given."""
+
+    k: int = 10
+    prediction_type: str = "score"
+    item_features: list[str] | None = None
+
+    def metrics(self, ctx: Context) -> list[Metric]:
+        from metrics import ranking
+
+        metrics: list[Metric] = [
+            ranking.RankingQuality(k=self.k, prediction_type=self.prediction_type),
+            ranking.Personalization(k=self.k),
+        ]
+        if self.prediction_type == "score":
+            metrics.append(ranking.ScoreDistribution(k=self.k))
+        if ctx.reference is not None:
+            metrics += [ranking.Popularity(k=self.k), ranking.Novelty(k=self.k)]
+        if self.item_features:
+            metrics.append(ranking.Diversity(k=self.k, item_features=self.item_features))
+            if ctx.reference is not None:
+                metrics.append(ranking.Serendipity(k=self.k, item_features=self.item_features))
+        return metrics
+
+
+@dataclass
+class BinaryClassificationTestPreset:
+    """Accuracy, precision, recall, F1, and with probabilities ROC AUC and log loss; ±20% of the
+    reference, or better than the dummy baseline."""
+
+    pos_label: str | int | bool | None = None
+    threshold: float | None = None
+
+    def tests(self, ctx: Context) -> list[Test]:
+        from metrics import model_checks as mc
+
+        options = {"pos_label": self.pos_label, "threshold": self.threshold}
+        tests: list[Test] = [
+            mc.TestAccuracy(**options),
+            mc.TestPrecision(**options),
+            mc.TestRecall(**options),
+            mc.TestF1(**options),
+        ]
+        if any(r == "prediction_probas" for r in ctx.schema.roles.values()):
+            tests += [mc.TestRocAuc(**options), mc.TestLogLoss(**options)]
+        return tests
+
+
+@dataclass
+class BinaryClassificationTopKTestPreset:
+    """The binary tests with the k most probable rows predicted positive."""
+
+    k: int = 10
+    pos_label: str | int | bool | None = None
+
+    def tests(self, ctx: Context) -> list[Test]:
+        from metrics import model_checks as mc
+
+        options = {"pos_label": self.pos_label, "k": self.k}
+        return [
+            mc.TestAccuracy(**options),
+            mc.TestPrecision(**options),
+            mc.TestRecall(**options),
+            mc.TestF1(**options),
+        ]
+
+
+@dataclass
+class MulticlassClassificationTestPreset:
+    """Accuracy and macro F1, each label's precision and recall, and with probabilities ROC AUC
+    and log loss."""
+
+    def tests(self, ctx: Context) -> list[Test]:
+        from metrics import model_checks as mc
+        from metrics.classification import labels_of
+
+        tests: list[Test] = [mc.TestAccuracy(), mc.TestF1()]
+        for label in labels_of(ctx):
+            tests += [mc.TestPrecisionByLabel(label=label), mc.TestRecallByLabel(label=label)]
+        if any(r == "prediction_probas" for r in ctx.schema.roles.values()):
+            tests += [mc.TestRocAuc(), mc.TestLogLoss()]
+        return tests
+
+
+@dataclass
+class RegressionTestPreset:
+    """Mean error about zero, and MAE, RMSE, MAPE and R² within 10% of the reference or better
+    than the dummy baseline."""
+
+    def tests(self, ctx: Context) -> list[Test]:
+        from metrics import model_checks as mc
+
+        return [mc.TestMeanError(), mc.TestMAE(), mc.TestRMSE(), mc.TestMAPE(), mc.TestR2()]
+
+
+@dataclass
+class RankingTestPreset:
+    """Precision, recall, NDCG, MAP, MRR and hit rate @k within 20% of the reference."""
+
+    k: int = 10
+    prediction_type: str = "score"
+
+    def tests(self, ctx: Context) -> list[Test]:
+        from metrics import model_checks as mc
+
+        options = {"k": self.k, "prediction_type": self.prediction_type}
+        return [
+            mc.TestPrecisionAtK(**options),
+            mc.TestRecallAtK(**options),
+            mc.TestNDCGAtK(**options),
+            mc.TestMAPAtK(**options),
+            mc.TestMRRAtK(**options),
+            mc.TestHitRateAtK(**options),
+        ]
+
+
+@dataclass
+class NoTargetPerformanceTestPreset:
+    """For models whose labels have not arrived: the prediction's drift, the share of drifted
+    features, missing values, and the stability of the prediction's distribution."""
+
+    columns: list[str] | None = None
+    drift_share: float = 0.5
+
+    def tests(self, ctx: Context) -> list[Test]:
+        schema = ctx.schema
+        tests: list[Test] = [
+            TestShareOfDriftedColumns(columns=self.columns, drift_share=self.drift_share)
+        ]
+        prediction = schema.role("prediction")
+        if prediction is not None and prediction in schema.types:
+            tests.append(TestColumnDrift(column=prediction))
+            if schema.types[prediction] == ColumnType.NUMERICAL:
+                tests.append(TestColumnMeanInNSigmas(column=prediction, n=2))
+        for column, role in schema.roles.items():
+            if role == "prediction_probas" and column in schema.types:
+                tests.append(TestColumnDrift(column=column))
+        for column in _selected(schema, self.columns):
+            tests.append(TestColumnMissingShare(column=column))
+        return tests
+
+
+# ---- text ---------------------------------------------------------------------------------------
+
+
+def default_descriptors(column: str) -> list[Any]:
+    from metrics import descriptors as d
+
+    return [
+        d.TextLength(column=column),
+        d.WordCount(column=column),
+        d.SentenceCount(column=column),
+        d.OOVShare(column=column),
+        d.NonLetterShare(column=column),
+        d.ContainsLink(column=column),
+    ]
+
+
+@dataclass
+class TextEvalsPreset:
+    """Text evaluations: descriptors of each text column (length, words, sentences, share of words
+    out of the vocabulary, share of non-letters, links; or the ones given) summarised, drawn, and
+    with a reference checked for drift, with the text's own drift."""
+
+    columns: list[str]
+    descriptors: list[Any] | None = None
+
+    def descriptor_list(self) -> list[Any]:
+        if self.descriptors is not None:
+            return list(self.descriptors)
+        return [d for column in self.columns for d in default_descriptors(column)]
+
+    def metrics(self, ctx: Context) -> list[Metric]:
+        metrics: list[Metric] = []
+        for descriptor in self.descriptor_list():
+            metrics += [
+                ColumnSummary(column=descriptor.alias),
+                ColumnDistribution(column=descriptor.alias),
+            ]
+            if ctx.reference is not None:
+                metrics.append(ColumnDrift(column=descriptor.alias))
+        if ctx.reference is not None:
+            metrics += [ColumnDrift(column=c) for c in self.columns]
+        return metrics
+
+
+@dataclass
+class TextEvalsTestPreset:
+    """Text tests: each descriptor's drift (non-critical) and mean within ±10% of the reference,
+    and the text's own drift."""
+
+    columns: list[str]
+    descriptors: list[Any] | None = None
+
+    def descriptor_list(self) -> list[Any]:
+        return TextEvalsPreset(self.columns, self.descriptors).descriptor_list()
+
+    def tests(self, ctx: Context) -> list[Test]:
+        tests: list[Test] = [TestColumnDrift(column=c) for c in self.columns]
+        for descriptor in self.descriptor_list():
+            tests.append(TestColumnDrift(column=descriptor.alias, is_critical=False))
+            if ctx.schema.types.get(descriptor.alias) == ColumnType.NUMERICAL:
+                tests.append(TestColumnMean(column=descriptor.alias, is_critical=False))
+        return tests
+
+
+# ---- segments -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Segmented:
+    """Metrics or tests computed per value of a segment column: each segment is a separate result
+    (its parameters carry `segment={"column", "value"}`). Segments are the `values` given, or the
+    `top` most frequent values of the column in the current data.
+
+        Report([Segmented([ClassificationPreset()], by="country")])
+    """
+
+    items: list[Any]
+    by: str
+    values: list[Any] | None = None
+    top: int = 20
+
+    def segment_values(self, ctx: Context) -> list[Any]:
+        if self.by not in ctx.current.columns:
+            raise ValueError(f"Segment column {self.by!r} is not in the current data.")
+        if self.values is not None:
+            return list(self.values)
+        counts = ctx.current[self.by].value_counts(dropna=True)
+        return [v.item() if hasattr(v, "item") else v for v in counts.index[: self.top]]
+
+    def metrics(self, ctx: Context) -> list[Metric]:
+        inner = expand([i for i in self.items if not _is_test_item(i)], ctx)
+        return [m.for_segment(self.by, v) for v in self.segment_values(ctx) for m in inner]
+
+    def tests(self, ctx: Context) -> list[Test]:
+        inner: list[Test] = []
+        for item in self.items:
+            if isinstance(item, Test):
+                inner.append(item)
+            elif hasattr(item, "tests"):
+                inner += item.tests(ctx)
+        return [SegmentTest(test, self.by, v) for v in self.segment_values(ctx) for test in inner]
+
+
+def _is_test_item(item: Any) -> bool:
+    return isinstance(item, Test) or hasattr(item, "tests")
+
+
+class SegmentTest(Test):
+    """A test run on one segment's rows (see `Segmented`)."""
+
+    def __init__(self, inner: Test, column: str, value: Any) -> None:
+        self.inner = inner
+        self.condition = inner.condition
+        self.is_critical = inner.is_critical
+        self.params = {**inner.params, "segment": {"column": column, "value": value}}
+        self.segment = (column, value)
+
+    @property
+    def type(self) -> str:
+        return self.inner.type
+
+    @property
+    def name(self) -> str:
+        column, value = self.segment
+        return f"{self.inner.name} [{column} = {value}]"
+
+    @property
+    def field(self) -> str:  # type: ignore[override]
+        return self.inner.field
+
+    def metric(self) -> Metric:
+        return self.inner.metric().for_segment(*self.segment)
+
+    def value(self, result: MetricResult, side: str = "current") -> Any:
+        return self.inner.value(result, side)
+
+    def derive_condition(self, result: MetricResult) -> tuple[Any, Any, str]:
+        return self.inner.derive_condition(result)
+
+    def evaluate(self, result: MetricResult, base: dict[str, Any]) -> Any:
+        # The inner test's own evaluation (drift tests have theirs), reading this test's segment.
+        return type(self.inner).evaluate(self, result, base)

@@ -14,6 +14,7 @@ worker processes.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -133,10 +134,13 @@ class _Runner:
         metadata: dict[str, Any] | None,
         timestamp: datetime | str | None,
     ) -> Run:
-        schema = self.definition.resolve(current, reference)
-        tests = _expand_tests(self.test_items, schema)
-        metrics = expand([*self.items, *(t.metric() for t in tests)], schema)
+        definition, current, reference = self.definition.with_descriptors(
+            current, reference, _preset_descriptors([*self.items, *self.test_items])
+        )
+        schema = definition.resolve(current, reference)
         ctx = Context(current, reference, schema)
+        tests = _expand_tests(self.test_items, ctx)
+        metrics = expand([*self.items, *(t.metric() for t in tests)], ctx)
         self._compute(ctx, metrics)
         test_results = [t.run(ctx) for t in tests]
         ordered = [ctx.results[m.id] for m in metrics]
@@ -155,13 +159,17 @@ class _Runner:
     def _compute(self, ctx: Context, metrics: list[Metric]) -> None:
         by_column: dict[str, list[Metric]] = {}
         dataset: list[Metric] = []
+        by_segment: dict[str, list[Metric]] = {}
         for metric in metrics:
-            if metric.column is not None and metric.column in ctx.schema.types:
+            if metric.segment is not None:
+                by_segment.setdefault(json.dumps(metric.segment, sort_keys=True), []).append(metric)
+            elif metric.column is not None and metric.column in ctx.schema.types:
                 by_column.setdefault(metric.column, []).append(metric)
             else:
                 dataset.append(metric)
         enabled = progress_enabled(self.progress) and len(metrics) > 1
-        with Progress(len(by_column) + len(dataset), "Computing metrics", enabled=enabled) as bar:
+        steps = len(by_column) + len(dataset) + len(by_segment)
+        with Progress(steps, "Computing metrics", enabled=enabled) as bar:
             if self.n_jobs > 1 and len(by_column) > 1:
                 for column, results in _parallel_columns(ctx, by_column, self.n_jobs):
                     for result in results:
@@ -176,15 +184,34 @@ class _Runner:
             for metric in dataset:
                 ctx.result(metric)
                 bar.advance(note=metric.type)
+            for segment_metrics in by_segment.values():
+                segment = segment_metrics[0].segment
+                assert segment is not None
+                for metric in segment_metrics:
+                    ctx.result(metric)
+                # One segment's rows and working arrays at a time.
+                ctx.release_segment(segment["column"], segment["value"])
+                bar.advance(note=f"{segment['column']}={segment['value']}")
 
 
-def _expand_tests(items: Iterable[Any], schema: Schema) -> list[Test]:
+def _preset_descriptors(items: Iterable[Any]) -> list[Any]:
+    """Descriptors that presets ask for (text evals), including presets inside segments."""
+    found: list[Any] = []
+    for item in items:
+        if hasattr(item, "descriptor_list"):
+            found += item.descriptor_list()
+        if hasattr(item, "items") and isinstance(item.items, list):
+            found += _preset_descriptors(item.items)
+    return found
+
+
+def _expand_tests(items: Iterable[Any], ctx: Context) -> list[Test]:
     tests: dict[str, Test] = {}
     for item in items:
         found = [item] if isinstance(item, Test) else getattr(item, "tests", None)
         if found is None:
             raise TypeError(f"{item!r} is neither a test nor a test preset.")
-        for test in found if isinstance(found, list) else found(schema):
+        for test in found if isinstance(found, list) else found(ctx):
             tests.setdefault(test.id, test)
     return list(tests.values())
 
