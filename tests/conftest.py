@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
@@ -17,7 +18,12 @@ from tests.factories import add_member, make_org, make_user
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     # Rate-limit counters (failed logins) live in the Redis cache; each test starts without any.
-    cache.clear()
+    # Only this run's keys are deleted (cache.clear() would empty the database for every run).
+    client = cache._cache.get_client(write=True)
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture

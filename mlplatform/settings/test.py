@@ -1,5 +1,7 @@
 """Settings for the test suite: real PostgreSQL and Redis, as on a production host."""
 
+import os
+
 from mlplatform.settings.base import *  # noqa: F403
 from mlplatform.settings.base import STATIC_ROOT, env, redis_cache, redis_channel_layer
 from mlplatform.settings.env import ensure_dir
@@ -11,9 +13,13 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 DATABASES = {"default": env.database("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")}
 REDIS_URL = env.redis("REDIS_URL", "redis://127.0.0.1:6379/15")
-# The cache gets a database of its own: tests clear it between cases (FLUSHDB) without touching the
+# The cache gets a database of its own: tests clear their keys between cases without touching the
 # broker's queues or the channel layer.
-CACHES = redis_cache(env.redis("REDIS_CACHE_URL", "redis://127.0.0.1:6379/14"), "test")
+# A prefix per test process, so that a second test run on the same machine (and its clearing of
+# the cache between tests) does not touch this one's keys.
+CACHES = redis_cache(
+    env.redis("REDIS_CACHE_URL", "redis://127.0.0.1:6379/14"), f"test{os.getpid()}"
+)
 CHANNEL_LAYERS = redis_channel_layer(REDIS_URL, prefix="test-asgi")
 
 CELERY_BROKER_URL = REDIS_URL
