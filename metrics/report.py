@@ -118,8 +118,12 @@ class _Runner:
             n_jobs = os.cpu_count() or 1
         if n_jobs < 1:
             raise ValueError(f"n_jobs must be at least 1 (or -1 for every CPU), not {n_jobs}.")
-        self.items = list(items)
-        self.test_items = list(tests)
+        # Reports and suites run the same engine: tests and test presets (anything with `tests`)
+        # given to a report run as tests, metrics given to a suite as metrics.
+        everything = [*items, *tests]
+        self.test_items = [i for i in everything if _is_test_item(i)]
+        # (Segmented has both metrics and tests: it goes in both lists.)
+        self.items = [i for i in everything if not _is_test_item(i) or hasattr(i, "metrics")]
         self.definition = definition or DataDefinition()
         self.n_jobs = n_jobs
         self.progress = progress
@@ -192,6 +196,10 @@ class _Runner:
                 # One segment's rows and working arrays at a time.
                 ctx.release_segment(segment["column"], segment["value"])
                 bar.advance(note=f"{segment['column']}={segment['value']}")
+
+
+def _is_test_item(item: Any) -> bool:
+    return isinstance(item, Test) or hasattr(item, "tests")
 
 
 def _preset_descriptors(items: Iterable[Any]) -> list[Any]:

@@ -87,8 +87,8 @@ class ApiGuardMiddleware:
     """Under /api/: refuse bodies over the view's limit (413) or of unknown length (411) before
     anything reads them, and answer suspicious requests with the JSON error format.
 
-    The limit is `settings.API_MAX_BODY_BYTES`, or a view class's `max_body_bytes` when it needs more
-    (snapshot ingestion does).
+    The limit is `settings.API_MAX_BODY_BYTES`, or the setting a view class names in
+    `max_body_setting` when it needs more (snapshot ingestion: SNAPSHOT_MAX_BYTES).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -103,7 +103,7 @@ class ApiGuardMiddleware:
         if not _is_api(request) or request.method not in _BODY_METHODS:
             return None
         view_class = getattr(view_func, "cls", None)
-        limit = getattr(view_class, "max_body_bytes", settings.API_MAX_BODY_BYTES)
+        limit = getattr(settings, getattr(view_class, "max_body_setting", "API_MAX_BODY_BYTES"))
         raw_length = request.META.get("CONTENT_LENGTH") or ""
         if not raw_length.isdigit():
             if (

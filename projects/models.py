@@ -1,11 +1,20 @@
-"""Projects: one monitored model or dataset, inside an organisation, optionally restricted to teams."""
+"""Projects and what is pushed to them: snapshots, their metric points and test results.
+
+A snapshot document is stored once, compressed, and read whole only when someone opens it.
+Dashboards read `MetricPoint`s: one row per numeric value of a snapshot, keyed by its
+`MetricSeries` (metric id + field path), indexed by series and time, so "this metric over this time
+range" reads only that series' rows however many snapshots the project holds.
+"""
 
 from __future__ import annotations
 
 import uuid
+import zlib
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from mlplatform.accounts.access import Access
 from mlplatform.accounts.models import Organization, Role, Team, TokenScope
@@ -37,7 +46,7 @@ class Project(models.Model):
         Organization, on_delete=models.CASCADE, related_name="projects"
     )
     name = models.CharField(max_length=100)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=2000)
     # Empty: every member of the organisation sees the project. Otherwise only these teams' members
     # (and the organisation's owners and admins) do.
     teams = models.ManyToManyField(Team, blank=True, related_name="projects")
@@ -51,3 +60,176 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class SnapshotStatus(models.TextChoices):
+    """A snapshot's overall status: its worst test outcome."""
+
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+    WARNING = "WARNING"
+    SUCCESS = "SUCCESS"
+    NO_TESTS = "NO_TESTS", "No tests"
+
+
+class Snapshot(models.Model):
+    # Internal key: points reference it, and a bigint is half the width of a UUID.
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="snapshots")
+    uuid = models.UUIDField("snapshot id")  # the client's id, public
+    timestamp = models.DateTimeField()
+    name = models.CharField(max_length=200, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=SnapshotStatus.choices)
+    tests_success = models.PositiveIntegerField(default=0)
+    tests_fail = models.PositiveIntegerField(default=0)
+    tests_warning = models.PositiveIntegerField(default=0)
+    tests_error = models.PositiveIntegerField(default=0)
+    tests_skipped = models.PositiveIntegerField(default=0)
+    metric_count = models.PositiveIntegerField(default=0)
+    point_count = models.PositiveIntegerField(default=0)
+    size_bytes = models.PositiveIntegerField(default=0)
+    # SHA-256 of the canonical document: a retry with the same id and body is recognised by it.
+    body_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when the post-commit work (alerts, live updates) is done; the sweeper finishes the rest.
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processing_claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "uuid"], name="snapshot_id_unique_in_project"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["project", "-timestamp", "-id"], name="snapshot_project_time"),
+            models.Index(
+                fields=["created_at"],
+                name="snapshot_unprocessed",
+                condition=Q(processed_at__isnull=True),
+            ),
+        ]
+        ordering = ["-timestamp", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.uuid} at {self.timestamp:%Y-%m-%d %H:%M}"
+
+    @property
+    def test_counts(self) -> dict[str, int]:
+        return {
+            "SUCCESS": self.tests_success,
+            "FAIL": self.tests_fail,
+            "WARNING": self.tests_warning,
+            "ERROR": self.tests_error,
+            "SKIPPED": self.tests_skipped,
+        }
+
+
+class SnapshotDocument(models.Model):
+    """The snapshot as pushed, compressed; separate so lists never load it."""
+
+    snapshot = models.OneToOneField(
+        Snapshot, on_delete=models.CASCADE, primary_key=True, related_name="document"
+    )
+    body = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"document of {self.snapshot_id}"
+
+    @staticmethod
+    def pack(text: str) -> bytes:
+        return zlib.compress(text.encode(), level=1)
+
+    def text(self) -> str:
+        return zlib.decompress(bytes(self.body)).decode()
+
+
+class SnapshotTag(models.Model):
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="tag_rows")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    tag = models.CharField(max_length=100)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "tag"], name="tag_project_tag")]
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+class MetricSeries(models.Model):
+    """One plottable line: a metric (its id, type and parameters) and one of its value fields."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="series")
+    metric_id = models.CharField(max_length=2000)
+    metric_type = models.CharField(max_length=100)
+    params = models.JSONField(default=dict)
+    field = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "metric_id", "field"], name="series_unique_in_project"
+            )
+        ]
+        ordering = ["metric_id", "field"]
+
+    def __str__(self) -> str:
+        return f"{self.metric_id} {self.field}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.pk,
+            "metric": self.metric_id,
+            "type": self.metric_type,
+            "params": self.params,
+            "field": self.field,
+        }
+
+
+class MetricPoint(models.Model):
+    """One numeric value of one snapshot (booleans as 0/1)."""
+
+    id = models.BigAutoField(primary_key=True)
+    series = models.ForeignKey(MetricSeries, on_delete=models.CASCADE, related_name="points")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="points")
+    timestamp = models.DateTimeField()
+    value = models.FloatField()
+
+    class Meta:
+        indexes = [models.Index(fields=["series", "timestamp"], name="point_series_time")]
+
+    def __str__(self) -> str:
+        return f"{self.series_id} at {self.timestamp}: {self.value}"
+
+
+class TestOutcome(models.Model):
+    """One test result of one snapshot (for test panels and "tests failed" alerts)."""
+
+    __test__ = False  # not a pytest test class
+
+    id = models.BigAutoField(primary_key=True)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="tests")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    timestamp = models.DateTimeField()
+    test_id = models.CharField(max_length=2000)
+    test_type = models.CharField(max_length=100)
+    name = models.CharField(max_length=500)
+    status = models.CharField(max_length=16)
+    critical = models.BooleanField(default=True)
+    description = models.TextField(max_length=2000)
+    value = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "timestamp"], name="outcome_project_time"),
+            models.Index(fields=["project", "test_id", "timestamp"], name="outcome_project_test"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.status}"

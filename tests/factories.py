@@ -51,6 +51,34 @@ def make_project(org: Organization, name: str, teams: list[Team] = ()) -> Projec
     return project
 
 
+def snapshot_document(**run: Any) -> dict[str, Any]:
+    """A small but real snapshot document: the summary and drift presets and a few tests."""
+    import numpy as np
+    import pandas as pd
+
+    from metrics import DataDriftPreset, DataSummaryPreset, Report, TestColumnMean, TestRowCount
+
+    rng = np.random.default_rng(run.pop("seed", 0))
+    frame = pd.DataFrame({"age": rng.normal(40, 10, 200), "plan": rng.choice(["a", "b"], 200)})
+    report = Report(
+        [
+            DataSummaryPreset(),
+            DataDriftPreset(),
+            TestRowCount(gt=100),
+            TestColumnMean(column="age", gt=50),
+        ]
+    )
+    return report.run(frame, frame, **run).dict()
+
+
+def make_snapshot(project: Project, **run: Any) -> Any:
+    import json
+
+    from projects.ingestion import ingest_snapshot
+
+    return ingest_snapshot(project, json.dumps(snapshot_document(**run)).encode()).snapshot
+
+
 def owner_access(org: Organization) -> Access:
     membership = org.memberships.filter(role=Role.OWNER).select_related("user").first()
     assert membership is not None

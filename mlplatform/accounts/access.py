@@ -29,12 +29,15 @@ class Perm(StrEnum):
     MANAGE_MEMBERS = "manage_members"  # invitations, roles, removals, teams
     MANAGE_TOKENS = "manage_tokens"  # org tokens, and revoking anyone's token
     MANAGE_ORG = "manage_org"  # rename the organisation, change its slug
+    MANAGE_PROJECTS = (
+        "manage_projects"  # archive and delete projects and snapshots, restrict to teams
+    )
     DELETE_ORG = "delete_org"
 
 
 _VIEWER = frozenset({Perm.READ})
 _MEMBER = _VIEWER | {Perm.WRITE, Perm.INGEST, Perm.ISSUE_INGEST_TOKENS}
-_ADMIN = _MEMBER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_TOKENS, Perm.MANAGE_ORG}
+_ADMIN = _MEMBER | {Perm.MANAGE_MEMBERS, Perm.MANAGE_TOKENS, Perm.MANAGE_ORG, Perm.MANAGE_PROJECTS}
 _OWNER = _ADMIN | {Perm.DELETE_ORG}
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
@@ -55,6 +58,7 @@ _REFUSALS = {
     Perm.MANAGE_MEMBERS: "Only owners and admins can manage members, invitations and teams.",
     Perm.MANAGE_TOKENS: "Only owners and admins can manage organisation tokens.",
     Perm.MANAGE_ORG: "Only owners and admins can change the organisation's settings.",
+    Perm.MANAGE_PROJECTS: "Only owners and admins can archive or delete projects and snapshots.",
     Perm.DELETE_ORG: "Only owners can delete the organisation.",
 }
 

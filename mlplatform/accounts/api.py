@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -52,6 +54,10 @@ def _token_of(request: Request) -> ApiToken | None:
 class MeView(APIView):
     """Who the caller is: a user and their organisations, or a token and what it may reach."""
 
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        description="The caller: a user and their organisations, or a token and its organisation.",
+    )
     def get(self, request: Request) -> Response:
         token = _token_of(request)
         if token is not None:
@@ -80,6 +86,7 @@ class OrganizationViewSet(ViewSet):
 
     lookup_url_kwarg = "org_id"
 
+    @extend_schema(responses=OrganizationSerializer(many=True))
     def list(self, request: Request) -> Response:
         token = _token_of(request)
         if token is not None:
@@ -94,6 +101,7 @@ class OrganizationViewSet(ViewSet):
             ]
         )
 
+    @extend_schema(request=OrganizationWriteSerializer, responses={201: OrganizationSerializer})
     def create(self, request: Request) -> Response:
         if _token_of(request) is not None:
             raise PermissionDenied("Organisations are created by people signed in, not by tokens.")
@@ -106,11 +114,13 @@ class OrganizationViewSet(ViewSet):
             org.refresh_from_db()
         return Response(OrganizationSerializer(org).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses=OrganizationSerializer)
     def retrieve(self, request: Request, org_id: str) -> Response:
         access = access_for_request(request, org_id=org_id)
         access.require(Perm.READ)
         return Response(OrganizationSerializer(access.organization).data)
 
+    @extend_schema(request=OrganizationWriteSerializer, responses=OrganizationSerializer)
     def partial_update(self, request: Request, org_id: str) -> Response:
         access = access_for_request(request, org_id=org_id)
         access.require(Perm.MANAGE_ORG)
@@ -119,6 +129,7 @@ class OrganizationViewSet(ViewSet):
         services.update_organization(access, **serializer.validated_data)
         return Response(OrganizationSerializer(access.organization).data)
 
+    @extend_schema(responses={204: None})
     def destroy(self, request: Request, org_id: str) -> Response:
         access = access_for_request(request, org_id=org_id)
         services.delete_organization(access)
@@ -139,6 +150,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedV
         "destroy": Perm.READ,  # leaving needs no more; removing others is checked by the service
     }
 
+    @extend_schema(request=RoleSerializer, responses=MemberSerializer)
     def partial_update(self, request: Request, **kwargs: Any) -> Response:
         membership = self.get_object()
         data = _validated(RoleSerializer, request.data)
@@ -162,6 +174,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgSco
         "destroy": Perm.MANAGE_MEMBERS,
     }
 
+    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
     def create(self, request: Request, **kwargs: Any) -> Response:
         data = _validated(InvitationCreateSerializer, request.data)
         teams = list(
@@ -186,11 +199,13 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedVie
     serializer_class = TeamSerializer
     default_permission = Perm.MANAGE_MEMBERS
 
+    @extend_schema(request=TeamWriteSerializer, responses={201: TeamSerializer})
     def create(self, request: Request, **kwargs: Any) -> Response:
         data = _validated(TeamWriteSerializer, request.data)
         team = services.create_team(self.access, name=data["name"])
         return Response(TeamSerializer(team).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=TeamWriteSerializer, responses=TeamSerializer)
     def partial_update(self, request: Request, **kwargs: Any) -> Response:
         team = self.get_object()
         data = _validated(TeamWriteSerializer, request.data)
@@ -201,6 +216,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedVie
         services.delete_team(self.access, team=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(request=TeamMemberSerializer, responses=TeamSerializer)
     @action(detail=True, methods=["post"], url_path="members")
     def add_member(self, request: Request, **kwargs: Any) -> Response:
         team = self.get_object()
@@ -213,6 +229,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedVie
         services.add_team_member(self.access, team=team, user=user)
         return Response(TeamSerializer(self.get_object()).data)
 
+    @extend_schema(request=None, responses={204: None})
     @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>[^/.]+)")
     def remove_member(self, request: Request, user_id: str, **kwargs: Any) -> Response:
         team = self.get_object()
@@ -236,6 +253,11 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedVi
         "destroy": Perm.ISSUE_INGEST_TOKENS,
     }
 
+    @extend_schema(
+        request=TokenCreateSerializer,
+        responses={201: TokenSerializer},
+        description="The response also holds the secret as `token`, shown this once.",
+    )
     def create(self, request: Request, **kwargs: Any) -> Response:
         data = _validated(TokenCreateSerializer, request.data)
         token, secret = services.create_token(

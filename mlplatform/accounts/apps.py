@@ -9,4 +9,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and organisations"
 
     def ready(self) -> None:
-        from mlplatform.accounts import signals  # noqa: F401 - connects the receivers
+        from mlplatform.accounts import openapi, signals  # noqa: F401 - registers them

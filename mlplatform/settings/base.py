@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "allauth",
     "allauth.account",
@@ -137,10 +139,37 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "mlplatform.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "mlplatform.throttling.TokenRateThrottle",
+        "mlplatform.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "mlplatform.api_schema.AutoSchema",
 }
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ML Monitor API",
+    "DESCRIPTION": (
+        "Organisations, projects, snapshots and metric series. Authenticate with "
+        "`Authorization: Bearer <token>`. Errors are JSON: {error, detail, fields}."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the installed sidecar package, served as our static files (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Requests per token and per signed-in user, e.g. 6000/min (429 with Retry-After above).
+API_RATE_LIMIT_TOKEN = env.rate("API_RATE_LIMIT_TOKEN", "6000/min")
+API_RATE_LIMIT_USER = env.rate("API_RATE_LIMIT_USER", "1200/min")
 
 # The largest request body an API endpoint accepts unless its view allows more (ingestion does).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", 1024 * 1024, min_value=1024)
+# The largest snapshot document, decompressed (the request body for ingestion, gzipped or not).
+SNAPSHOT_MAX_BYTES = env.int("SNAPSHOT_MAX_BYTES", 50 * 1024 * 1024, min_value=1024 * 1024)
 
 # --- Celery: reliable defaults; a task is acknowledged only after it ran ----------------------------
 CELERY_TASK_ACKS_LATE = True
@@ -161,6 +190,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "purge-stale-invitations": {
         "task": "accounts.purge_stale_invitations",
         "schedule": crontab(hour=3, minute=17),
+    },
+    "sweep-unprocessed-snapshots": {
+        "task": "projects.sweep_unprocessed_snapshots",
+        "schedule": 60.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -186,9 +219,11 @@ LOGGING = {
 def redis_cache(url: str, key_prefix: str) -> dict[str, Any]:
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open (see mlplatform/cache.py); short timeouts so a hung Redis costs 1 s at most.
+            "BACKEND": "mlplatform.cache.ResilientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": key_prefix,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 

@@ -132,6 +132,23 @@ class Env:
             raise EnvError(f"{name}={raw!r} has an invalid port.") from None
         return raw.rstrip("/")
 
+    def rate(self, name: str, default: Any = REQUIRED) -> str:
+        """A rate such as 600/min (periods: s, min, hour)."""
+        raw = self.str(name, default)
+        count, _, period = raw.partition("/")
+        if not count.strip().isdigit() or period.strip().lower() not in (
+            "s",
+            "sec",
+            "second",
+            "m",
+            "min",
+            "minute",
+            "h",
+            "hour",
+        ):
+            raise EnvError(f"{name}={raw!r} is not a rate such as 600/min (periods: s, min, hour).")
+        return raw
+
     def database(self, name: str, default: Any = REQUIRED) -> dict[str, Any]:
         """A database URL (postgres://user:password@host:port/name or sqlite:///path) as a
         Django DATABASES entry."""

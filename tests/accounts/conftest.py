@@ -8,8 +8,8 @@ import pytest
 
 from mlplatform.accounts import services
 from mlplatform.accounts.models import ApiToken, Invitation, Organization, Team, TokenScope, User
-from projects.models import Project
-from tests.factories import make_project, make_team, make_token, owner_access
+from projects.models import Project, Snapshot
+from tests.factories import make_project, make_snapshot, make_team, make_token, owner_access
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Furnished:
     project: Project
     token: ApiToken
     invitation: Invitation
+    snapshot: Snapshot
 
 
 @pytest.fixture
@@ -27,7 +28,8 @@ def furnished(acme: Organization, bob: User) -> Furnished:
     project = make_project(acme, "Credit", teams=[team])
     token, _ = make_token(acme, TokenScope.INGEST, project=project)
     invitation = services.invite(owner_access(acme), email="newcomer@example.com")
-    return Furnished(acme, team, project, token, invitation)
+    snapshot = make_snapshot(project)
+    return Furnished(acme, team, project, token, invitation, snapshot)
 
 
 def page_kwargs(f: Furnished, member: User) -> dict[str, str]:

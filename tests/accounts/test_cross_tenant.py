@@ -10,6 +10,7 @@ from django.urls import URLPattern, get_resolver, reverse
 from mlplatform.accounts import urls as page_urls
 from mlplatform.accounts.models import TokenScope
 from mlplatform.api_router import router
+from mlplatform.api_router import urlpatterns as api_urlpatterns
 from tests.accounts.conftest import page_kwargs
 from tests.factories import make_project, make_token
 
@@ -47,36 +48,50 @@ def test_an_outsider_gets_404_for_every_org_page(client_for, furnished, bob, cha
     assert furnished.org.memberships.filter(user=charlie).count() == 0
 
 
+def api_patterns() -> list:
+    """The router's routes and the API's own paths that take an organisation or project."""
+    extra = [
+        p for p in api_urlpatterns if hasattr(p, "callback") and "project_id" in str(p.pattern)
+    ]
+    return [*router.urls, *extra]
+
+
 def api_routes(furnished, member) -> list[tuple[str, str, str]]:
-    """(route name, method, url) for every router route and method, with Acme's ids."""
-    ids = {
+    """(route name, method, url) for every API route and method, with Acme's ids."""
+    lookups = {
         "org": furnished.org.pk,
         "org-member": member.pk,
         "org-invitation": furnished.invitation.pk,
         "org-team": furnished.team.pk,
         "org-token": furnished.token.pk,
+        "project": furnished.project.pk,
+    }
+    values = {
+        "org_id": furnished.org.pk,
+        "user_id": member.pk,
+        "project_id": furnished.project.pk,
+        "snapshot_id": furnished.snapshot.uuid,
     }
     routes = []
-    for pattern in router.urls:
+    for pattern in api_patterns():
         basename = pattern.name.rsplit("-", 1)[0]
         kwargs = {}
-        for key in pattern.pattern.regex.groupindex:
-            if key == "org_id":
-                kwargs[key] = furnished.org.pk
-            elif key == "user_id":
-                kwargs[key] = member.pk
-            else:  # the detail lookup
-                kwargs[key] = ids[basename.replace("-add", "").replace("-remove", "")]
+        keys = list(pattern.pattern.regex.groupindex) or list(pattern.pattern.converters)
+        for key in keys:
+            if key in values:
+                kwargs[key] = values[key]
+            else:  # the detail lookup ("pk" or project_id on the project routes)
+                kwargs[key] = lookups[basename.replace("-add", "").replace("-remove", "")]
         url = reverse(pattern.name, kwargs=kwargs)
-        for method in pattern.callback.actions:
+        for method in getattr(pattern.callback, "actions", {"get": None}):
             routes.append((pattern.name, method, url))
     return routes
 
 
 def test_every_router_route_is_enumerated(furnished, bob):
     names = {name for name, _, _ in api_routes(furnished, bob)}
-    assert names == {p.name for p in router.urls}
-    assert len(names) >= 10
+    assert names == {p.name for p in api_patterns()}
+    assert len(names) >= 16
 
 
 def _call(client, method: str, url: str):
@@ -99,7 +114,7 @@ def test_an_outsider_gets_404_for_every_org_api_object(api_for, furnished, bob, 
     checked = 0
     for who, client in callers.items():
         for name, method, url in api_routes(furnished, bob):
-            if str(furnished.org.pk) not in url:
+            if str(furnished.org.pk) not in url and str(furnished.project.pk) not in url:
                 continue  # /orgs (the caller's own list) and /orgs create
             response = _call(client, method, url)
             assert response.status_code == 404, f"{who} {method.upper()} {url} ({name})"

@@ -1,0 +1,434 @@
+"""REST API for projects, snapshot ingestion and reading, metric series.
+
+/api/v1/orgs/{org_id}/projects                        GET list, POST create
+/api/v1/projects/{project_id}                         GET, PATCH, DELETE; POST archive, unarchive
+/api/v1/projects/{project_id}/snapshots               GET list (filters, cursor), POST ingest
+/api/v1/projects/{project_id}/snapshots/{id}          GET (with the document), DELETE
+/api/v1/projects/{project_id}/metrics                 GET the series present
+/api/v1/projects/{project_id}/series                  GET points of series over time
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mlplatform.accounts.access import Access, Perm, access_for_request, parse_uuid
+from mlplatform.accounts.models import Team
+from mlplatform.accounts.scoped_api import OrgScopedViewSet
+from mlplatform.api_errors import error_body
+from projects import series as series_reading
+from projects.ingestion import SnapshotConflict, SnapshotRejected, ingest_snapshot
+from projects.models import MetricSeries, Project, Snapshot, SnapshotStatus, SnapshotTag
+from projects.serializers import (
+    ProjectSerializer,
+    ProjectWriteSerializer,
+    SnapshotSerializer,
+    snapshot_with_document,
+)
+
+# ---- projects -----------------------------------------------------------------------------------
+
+
+def _validated(serializer_class: type, data: Any, **kwargs: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _teams(access: Access, team_ids: list[Any]) -> list[Team]:
+    access.require(Perm.MANAGE_PROJECTS)
+    teams = list(Team.objects.filter(organization=access.organization, pk__in=team_ids))
+    if len(teams) != len(set(team_ids)):
+        raise ValidationError({"teams": "No such team in this organisation."})
+    return teams
+
+
+class OrgProjectViewSet(mixins.ListModelMixin, OrgScopedViewSet):
+    """The projects of an organisation that the caller sees; members create them."""
+
+    queryset = Project.objects.prefetch_related("teams")
+    serializer_class = ProjectSerializer
+    action_permissions = {"list": Perm.READ, "create": Perm.WRITE}
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(pk__in=self.access.projects().values("pk"))
+
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        data = _validated(ProjectWriteSerializer, request.data)
+        teams = _teams(self.access, data["teams"]) if data.get("teams") else []
+        project = Project.objects.create(
+            organization=self.access.organization,
+            name=data["name"].strip(),
+            description=data.get("description", ""),
+        )
+        project.teams.set(teams)
+        return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectScopedViewSet(OrgScopedViewSet):
+    """Views under /api/v1/projects/{project_id}/: the organisation comes from the project, and
+    the project must be one the caller sees (teams, an ingest token's own project); else 404."""
+
+    project: Project
+
+    def resolve_access(self, request: Request) -> Access:
+        project_id = parse_uuid(self.kwargs["project_id"])
+        org_id = (
+            Project.objects.filter(pk=project_id).values_list("organization_id", flat=True).first()
+            if project_id
+            else None
+        )
+        if org_id is None:
+            raise Http404("No such project.")
+        access = access_for_request(request, org_id=org_id)
+        project = access.projects().filter(pk=project_id).first()
+        if project is None:
+            raise Http404("No such project.")
+        self.project = project
+        return access
+
+
+class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    """One project: read, rename and describe (members), restrict to teams, archive or delete
+    (owners and admins)."""
+
+    queryset = Project.objects.prefetch_related("teams")
+    serializer_class = ProjectSerializer
+    lookup_field = "pk"
+    lookup_url_kwarg = "project_id"
+    action_permissions = {
+        "retrieve": Perm.READ,
+        "partial_update": Perm.WRITE,
+        "destroy": Perm.MANAGE_PROJECTS,
+        "archive": Perm.MANAGE_PROJECTS,
+        "unarchive": Perm.MANAGE_PROJECTS,
+    }
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(pk=self.project.pk)
+
+    @extend_schema(request=ProjectWriteSerializer, responses=ProjectSerializer)
+    def partial_update(self, request: Request, **kwargs: Any) -> Response:
+        project = self.get_object()
+        data = _validated(ProjectWriteSerializer, request.data, partial=True)
+        if "teams" in data:
+            project.teams.set(_teams(self.access, data["teams"]))
+        for field in ("name", "description"):
+            if field in data:
+                setattr(project, field, data[field].strip() if field == "name" else data[field])
+        project.save()
+        return Response(ProjectSerializer(project).data)
+
+    def destroy(self, request: Request, **kwargs: Any) -> Response:
+        self.get_object().delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses=ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, **kwargs: Any) -> Response:
+        project = self.get_object()
+        project.archived_at = project.archived_at or timezone.now()
+        project.save(update_fields=["archived_at"])
+        return Response(ProjectSerializer(project).data)
+
+    @extend_schema(request=None, responses=ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def unarchive(self, request: Request, **kwargs: Any) -> Response:
+        project = self.get_object()
+        project.archived_at = None
+        project.save(update_fields=["archived_at"])
+        return Response(ProjectSerializer(project).data)
+
+
+# ---- snapshots ----------------------------------------------------------------------------------
+
+_META_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_STATUSES = [s.value for s in SnapshotStatus]
+
+
+def _timestamp(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise ValidationError(
+            {name: f"{raw!r} is not an ISO 8601 date and time, e.g. 2026-11-01T00:00:00Z."}
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValidationError({name: f"Expected a whole number from {low} to {high}."})
+    return int(raw)
+
+
+def _encode_cursor(snapshot: Snapshot) -> str:
+    return base64.urlsafe_b64encode(
+        f"{snapshot.timestamp.isoformat()}|{snapshot.pk}".encode()
+    ).decode()
+
+
+def _decode_cursor(raw: str) -> tuple[datetime, int]:
+    try:
+        stamp, pk = base64.urlsafe_b64decode(raw.encode()).decode().split("|")
+        return datetime.fromisoformat(stamp), int(pk)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError(
+            {"cursor": "Not a cursor from this API; use the `next` link as given."}
+        ) from None
+
+
+class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
+    """Snapshots: pushed by ingest tokens, write tokens and members; read by anyone who sees the
+    project; deleted by owners and admins."""
+
+    queryset = Snapshot.objects.all()
+    serializer_class = SnapshotSerializer
+    lookup_field = "uuid"
+    lookup_url_kwarg = "snapshot_id"
+    org_field = "project__organization"
+    # Ingestion accepts documents up to SNAPSHOT_MAX_BYTES (see ApiGuardMiddleware).
+    max_body_setting = "SNAPSHOT_MAX_BYTES"
+    openapi_extra_errors = ("409",)
+    action_permissions = {
+        "list": Perm.READ,
+        "retrieve": Perm.READ,
+        "create": Perm.INGEST,
+        "destroy": Perm.MANAGE_PROJECTS,
+    }
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(project=self.project).prefetch_related(
+            Prefetch("tag_rows", queryset=SnapshotTag.objects.only("snapshot_id", "tag"))
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since", OpenApiTypes.DATETIME, description="Snapshots at or after this time."
+            ),
+            OpenApiParameter(
+                "until", OpenApiTypes.DATETIME, description="Snapshots before this time."
+            ),
+            OpenApiParameter(
+                "tag", str, many=True, description="Only snapshots with every given tag."
+            ),
+            OpenApiParameter(
+                "status", str, many=True, enum=_STATUSES, description="Overall status (worst test)."
+            ),
+            OpenApiParameter(
+                "meta.<key>", str, description="Metadata equal to a value, e.g. meta.model=v3."
+            ),
+            OpenApiParameter("limit", int, description="Page size, 1 to 500 (default 100)."),
+            OpenApiParameter("cursor", str, description="The `next` value of the previous page."),
+        ],
+        responses=SnapshotSerializer(many=True),
+    )
+    def list(self, request: Request, **kwargs: Any) -> Response:
+        snapshots = self.get_queryset()
+        since, until = _timestamp(request, "since"), _timestamp(request, "until")
+        if since:
+            snapshots = snapshots.filter(timestamp__gte=since)
+        if until:
+            snapshots = snapshots.filter(timestamp__lt=until)
+        for tag in request.query_params.getlist("tag"):
+            snapshots = snapshots.filter(
+                pk__in=SnapshotTag.objects.filter(project=self.project, tag=tag).values(
+                    "snapshot_id"
+                )
+            )
+        statuses = request.query_params.getlist("status")
+        if statuses:
+            unknown = [s for s in statuses if s not in _STATUSES]
+            if unknown:
+                raise ValidationError(
+                    {"status": f"Unknown status {unknown[0]!r}; use {', '.join(_STATUSES)}."}
+                )
+            snapshots = snapshots.filter(status__in=statuses)
+        for name, value in request.query_params.items():
+            if name.startswith("meta."):
+                key = name[5:]
+                if not _META_KEY.match(key):
+                    raise ValidationError(
+                        {name: "Metadata keys are letters, digits, '_', '-' and '.'."}
+                    )
+                match = Q(**{f"metadata__{key}": value})
+                with contextlib.suppress(ValueError):  # also match 3 for "3", true for "true"
+                    match |= Q(**{f"metadata__{key}": json.loads(value)})
+                snapshots = snapshots.filter(match)
+        limit = _int(request, "limit", 100, 1, 500)
+        cursor = request.query_params.get("cursor")
+        if cursor:
+            stamp, pk = _decode_cursor(cursor)
+            snapshots = snapshots.filter(Q(timestamp__lt=stamp) | Q(timestamp=stamp, pk__lt=pk))
+        page = list(snapshots.order_by("-timestamp", "-pk")[: limit + 1])
+        more = len(page) > limit
+        page = page[:limit]
+        next_cursor = _encode_cursor(page[-1]) if more else None
+        return Response(
+            {"results": SnapshotSerializer(page, many=True).data, "next": next_cursor},
+        )
+
+    @extend_schema(
+        request={
+            "application/json": {
+                "type": "object",
+                "description": "A snapshot document (docs/snapshot.schema.json).",
+            }
+        },
+        responses={201: SnapshotSerializer, 200: SnapshotSerializer},
+        description=(
+            "Push a snapshot. 201 when stored; 200 when the same snapshot (id and document) was "
+            "stored before; 409 when the id exists with another document. Gzip the body with "
+            "Content-Encoding: gzip for large snapshots."
+        ),
+    )
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise UnsupportedMediaType(content_type or "none")
+        if self.project.is_archived:
+            return Response(
+                error_body(
+                    "project_archived", "This project is archived; unarchive it to push snapshots."
+                ),
+                status=status.HTTP_409_CONFLICT,
+            )
+        # Read the raw stream: Django's request.body would refuse anything over its form limit.
+        raw = request._request.read()
+        try:
+            found = ingest_snapshot(
+                self.project, raw, content_encoding=request.headers.get("Content-Encoding")
+            )
+        except SnapshotRejected as exc:
+            code = "validation_error" if exc.fields else "invalid_snapshot"
+            body = error_body(code, exc.message, exc.fields or None)
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        except SnapshotConflict as exc:
+            return Response(error_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
+        snapshot = Snapshot.objects.prefetch_related("tag_rows").get(pk=found.snapshot.pk)
+        code = status.HTTP_201_CREATED if found.created else status.HTTP_200_OK
+        return Response(SnapshotSerializer(snapshot).data, status=code)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def retrieve(self, request: Request, **kwargs: Any) -> Response:
+        snapshot = self.get_object()
+        document = json.loads(snapshot.document.text())
+        return Response(snapshot_with_document(snapshot, document))
+
+
+# ---- metric series ------------------------------------------------------------------------------
+
+
+class MetricsViewSet(ProjectScopedViewSet):
+    """The metrics and value fields present in a project, as plottable series."""
+
+    queryset = MetricSeries.objects.all()
+    org_field = "project__organization"
+    action_permissions = {"list": Perm.READ, "points": Perm.READ}
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(project=self.project)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def list(self, request: Request, **kwargs: Any) -> Response:
+        grouped: dict[str, dict[str, Any]] = {}
+        for one in self.get_queryset().order_by("metric_id", "field"):
+            entry = grouped.setdefault(
+                one.metric_id,
+                {
+                    "metric": one.metric_id,
+                    "type": one.metric_type,
+                    "params": one.params,
+                    "fields": [],
+                },
+            )
+            entry["fields"].append({"id": one.pk, "field": one.field})
+        return Response(list(grouped.values()))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "id", int, many=True, description="Series ids from /metrics (repeat for several)."
+            ),
+            OpenApiParameter(
+                "metric", str, many=True, description="Or a metric id, paired with a field."
+            ),
+            OpenApiParameter(
+                "field",
+                str,
+                many=True,
+                description="The field path for each metric, e.g. current.mean.",
+            ),
+            OpenApiParameter("since", OpenApiTypes.DATETIME),
+            OpenApiParameter("until", OpenApiTypes.DATETIME),
+            OpenApiParameter(
+                "points",
+                int,
+                description="At most this many points per series (default 500, up to 5000).",
+            ),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+        description=(
+            "Points of up to 20 series over a time range. Long series are downsampled to the "
+            "lowest and highest point of each time bucket. Times are seconds since the epoch; "
+            "each point carries the id of its snapshot."
+        ),
+    )
+    def points(self, request: Request, **kwargs: Any) -> Response:
+        ids = request.query_params.getlist("id")
+        metrics, fields = (
+            request.query_params.getlist("metric"),
+            request.query_params.getlist("field"),
+        )
+        if len(metrics) != len(fields):
+            raise ValidationError(
+                {"field": "Give one field for each metric (metric=...&field=...)."}
+            )
+        if not ids and not metrics:
+            raise ValidationError(
+                {"id": "Name the series: id=<series id>, or metric=<id>&field=<path>."}
+            )
+        if len(ids) + len(metrics) > 20:
+            raise ValidationError({"id": "At most 20 series per request."})
+        chosen: list[MetricSeries] = []
+        for raw in ids:
+            if not raw.isdigit():
+                raise ValidationError({"id": f"{raw!r} is not a series id."})
+        by_id = {s.pk: s for s in self.get_queryset().filter(pk__in=[int(i) for i in ids])}
+        for raw in ids:
+            if int(raw) not in by_id:
+                raise Http404(f"No series {raw} in this project.")
+            chosen.append(by_id[int(raw)])
+        for metric, field in zip(metrics, fields, strict=True):
+            one = self.get_queryset().filter(metric_id=metric, field=field).first()
+            if one is None:
+                raise Http404(f"No series {metric} {field} in this project.")
+            chosen.append(one)
+        since, until = _timestamp(request, "since"), _timestamp(request, "until")
+        points = _int(request, "points", 500, 2, series_reading.MAX_POINTS)
+        found = series_reading.read_series(chosen, since=since, until=until, points=points)
+        return Response({"series": series_reading.as_json(found, self.project)})

@@ -1,0 +1,66 @@
+"""API representations of projects, snapshots and metric series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from mlplatform.accounts.serializers import StrictSerializer
+from projects.models import Project, Snapshot
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    organization = serializers.UUIDField(source="organization_id", read_only=True)
+    teams = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Project
+        fields = ["id", "organization", "name", "description", "teams", "created_at", "archived_at"]
+
+    def get_teams(self, project: Project) -> list[str]:
+        return [str(team.pk) for team in project.teams.all()]
+
+
+class ProjectWriteSerializer(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    teams = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=100)
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    project = serializers.UUIDField(source="project_id", read_only=True)
+    tags = serializers.SerializerMethodField()
+    test_counts = serializers.DictField(child=serializers.IntegerField(), read_only=True)
+    metrics = serializers.IntegerField(source="metric_count", read_only=True)
+    points = serializers.IntegerField(source="point_count", read_only=True)
+    processed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Snapshot
+        fields = [
+            "id",
+            "project",
+            "timestamp",
+            "name",
+            "tags",
+            "metadata",
+            "status",
+            "test_counts",
+            "metrics",
+            "points",
+            "size_bytes",
+            "created_at",
+            "processed",
+        ]
+
+    def get_tags(self, snapshot: Snapshot) -> list[str]:
+        return sorted(row.tag for row in snapshot.tag_rows.all())
+
+    def get_processed(self, snapshot: Snapshot) -> bool:
+        return snapshot.processed_at is not None
+
+
+def snapshot_with_document(snapshot: Snapshot, document: dict[str, Any]) -> dict[str, Any]:
+    return {**SnapshotSerializer(snapshot).data, "document": document}
