@@ -28,4 +28,4 @@ RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only-build-only
 
 USER app
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "mlplatform.asgi:application"]
+CMD ["uvicorn", "mlplatform.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]

@@ -96,3 +96,5 @@ from metrics.regression import (
 from metrics.report import Report, Run, TestSuite
 from metrics.snapshot import Snapshot, SnapshotError
 from metrics.workspace import LocalWorkspace, Workspace, WorkspaceError
+
+from metrics.remote import RemoteWorkspace  # isort: skip (kept last)

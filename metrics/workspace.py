@@ -32,6 +32,18 @@ class Conflict(WorkspaceError):
     """A snapshot with this id exists with different content."""
 
 
+class AuthenticationFailed(WorkspaceError):
+    """The credentials were refused: no token, or an unknown, revoked or expired one."""
+
+
+class PermissionDenied(WorkspaceError):
+    """The credentials are valid but do not allow this (a read token pushing, say)."""
+
+
+class InvalidSnapshot(WorkspaceError):
+    """The snapshot (or request) was refused as invalid or too large; nothing was stored."""
+
+
 @dataclass(frozen=True)
 class ProjectInfo:
     id: str

@@ -24,7 +24,7 @@ ERROR_SCHEMA = {
 }
 
 ERRORS = {
-    "400": "Invalid input: `fields` names each offending field.",
+    "400": "Invalid input (body or query parameters): `fields` names each offending field.",
     "401": "No credentials, or an unknown, revoked or expired token, or a token in the URL.",
     "403": "The role or the token's scope does not allow this.",
     "404": "No such object, or it belongs to an organisation the caller is not in.",
@@ -62,11 +62,12 @@ class AutoSchema(SpectacularAutoSchema):
         return parameters
 
     def _error_codes(self) -> list[str]:
-        codes = ["401", "403", "429"]
+        # Any operation can refuse bad input (query parameters included).
+        codes = ["400", "401", "403", "429"]
         if "{" in self.path:
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH"):
-            codes += ["400", "411", "413", "415"]
+            codes += ["411", "413", "415"]
         codes += list(getattr(self.view, "openapi_extra_errors", ()))
         return codes
 

@@ -1,4 +1,4 @@
-"""The ASGI application: Django for HTTP, Channels for websockets (served by daphne)."""
+"""The ASGI application: Django for HTTP, Channels for websockets (served by uvicorn)."""
 
 import os
 

@@ -48,8 +48,10 @@ class _FixedWindowThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{self.scope}:{ident}:{window}"
-        cache.add(key, 0, timeout=period + 1)
-        count = cache.incr(key)
+        try:
+            count = cache.incr(key)  # one round trip in the usual case
+        except ValueError:  # the window's first request
+            count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
         self._wait = period - (now - window * period)
         return count <= limit
 

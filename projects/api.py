@@ -42,6 +42,7 @@ from projects.serializers import (
     SnapshotSerializer,
     snapshot_with_document,
 )
+from projects.services import delete_project
 
 # ---- projects -----------------------------------------------------------------------------------
 
@@ -90,16 +91,16 @@ class ProjectScopedViewSet(OrgScopedViewSet):
 
     def resolve_access(self, request: Request) -> Access:
         project_id = parse_uuid(self.kwargs["project_id"])
-        org_id = (
-            Project.objects.filter(pk=project_id).values_list("organization_id", flat=True).first()
-            if project_id
-            else None
-        )
-        if org_id is None:
-            raise Http404("No such project.")
-        access = access_for_request(request, org_id=org_id)
-        project = access.projects().filter(pk=project_id).first()
+        project = Project.objects.filter(pk=project_id).first() if project_id else None
         if project is None:
+            raise Http404("No such project.")
+        access = access_for_request(request, org_id=project.organization_id)
+        if access.token is not None:
+            # A token sees its organisation's projects, an ingest token its own: no query needed.
+            visible = access.token.project_id in (None, project.pk)
+        else:
+            visible = access.projects().filter(pk=project.pk).exists()
+        if not visible:
             raise Http404("No such project.")
         self.project = project
         return access
@@ -137,7 +138,7 @@ class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
         return Response(ProjectSerializer(project).data)
 
     def destroy(self, request: Request, **kwargs: Any) -> Response:
-        self.get_object().delete()
+        delete_project(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=ProjectSerializer)
@@ -329,9 +330,10 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         except SnapshotConflict as exc:
             return Response(error_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
-        snapshot = Snapshot.objects.prefetch_related("tag_rows").get(pk=found.snapshot.pk)
         code = status.HTTP_201_CREATED if found.created else status.HTTP_200_OK
-        return Response(SnapshotSerializer(snapshot).data, status=code)
+        return Response(
+            SnapshotSerializer(found.snapshot, context={"tags": found.tags}).data, status=code
+        )
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def retrieve(self, request: Request, **kwargs: Any) -> Response:
@@ -414,6 +416,8 @@ class MetricsViewSet(ProjectScopedViewSet):
             )
         if len(ids) + len(metrics) > 20:
             raise ValidationError({"id": "At most 20 series per request."})
+        since, until = _timestamp(request, "since"), _timestamp(request, "until")
+        points = _int(request, "points", 500, 2, series_reading.MAX_POINTS)
         chosen: list[MetricSeries] = []
         for raw in ids:
             if not raw.isdigit():
@@ -428,7 +432,5 @@ class MetricsViewSet(ProjectScopedViewSet):
             if one is None:
                 raise Http404(f"No series {metric} {field} in this project.")
             chosen.append(one)
-        since, until = _timestamp(request, "since"), _timestamp(request, "until")
-        points = _int(request, "points", 500, 2, series_reading.MAX_POINTS)
         found = series_reading.read_series(chosen, since=since, until=until, points=points)
         return Response({"series": series_reading.as_json(found, self.project)})

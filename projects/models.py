@@ -193,11 +193,25 @@ class MetricSeries(models.Model):
 
 
 class MetricPoint(models.Model):
-    """One numeric value of one snapshot (booleans as 0/1)."""
+    """One numeric value of one snapshot (booleans as 0/1).
+
+    The table grows by hundreds of rows per snapshot, so it carries no foreign-key constraints
+    (their per-row triggers would double the cost of an insert) and no index of its own on the
+    series (the (series, timestamp) index serves): points are only ever written by ingestion, in
+    the transaction that creates their snapshot and series, and deleted with them by the ORM.
+    """
 
     id = models.BigAutoField(primary_key=True)
-    series = models.ForeignKey(MetricSeries, on_delete=models.CASCADE, related_name="points")
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="points")
+    series = models.ForeignKey(
+        MetricSeries,
+        on_delete=models.CASCADE,
+        related_name="points",
+        db_constraint=False,
+        db_index=False,
+    )
+    snapshot = models.ForeignKey(
+        Snapshot, on_delete=models.CASCADE, related_name="points", db_constraint=False
+    )
     timestamp = models.DateTimeField()
     value = models.FloatField()
 
@@ -214,8 +228,13 @@ class TestOutcome(models.Model):
     __test__ = False  # not a pytest test class
 
     id = models.BigAutoField(primary_key=True)
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="tests")
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    # No constraints, as for points: written only by ingestion, with its snapshot.
+    snapshot = models.ForeignKey(
+        Snapshot, on_delete=models.CASCADE, related_name="tests", db_constraint=False
+    )
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     timestamp = models.DateTimeField()
     test_id = models.CharField(max_length=2000)
     test_type = models.CharField(max_length=100)

@@ -55,7 +55,14 @@ class SnapshotSerializer(serializers.ModelSerializer):
             "processed",
         ]
 
+    def to_representation(self, instance: Snapshot) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["name"] = data["name"] or None  # as in the document: no name is null, not ""
+        return data
+
     def get_tags(self, snapshot: Snapshot) -> list[str]:
+        if "tags" in self.context:  # known already (ingestion): no query
+            return self.context["tags"]
         return sorted(row.tag for row in snapshot.tag_rows.all())
 
     def get_processed(self, snapshot: Snapshot) -> bool:

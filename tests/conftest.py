@@ -3,7 +3,7 @@ to Acme. Every cross-tenant test sends charlie (or his tokens) at Acme's things 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
@@ -82,6 +82,15 @@ def api_for() -> Callable[..., APIClient]:
         return client
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_the_task_queue() -> Iterator[None]:
+    yield
+    # Tasks queued by this run (and never consumed by a worker) go with it.
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete(settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

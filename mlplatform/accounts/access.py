@@ -88,6 +88,8 @@ class Access:
         if self.token is not None:
             if self.token.scope == TokenScope.INGEST:
                 message = "An ingest token can only push data to its project."
+            elif perm in _REFUSALS:
+                message = f"{_REFUSALS[perm]} Tokens cannot."
             else:
                 message = f"This token's scope ({self.token.scope}) does not allow that."
         elif self.role is Role.VIEWER:

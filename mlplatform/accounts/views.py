@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Count, Max, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -117,8 +117,17 @@ def org_list(request: HttpRequest) -> HttpResponse:
 @org_page()
 @require_safe
 def org_home(request: HttpRequest, access: Access) -> HttpResponse:
-    projects = access.projects().filter(archived_at__isnull=True).prefetch_related("teams")
-    return render(request, "accounts/org_home.html", {"access": access, "projects": projects})
+    projects = (
+        access.projects()
+        .filter(archived_at__isnull=True)
+        .prefetch_related("teams")
+        .annotate(snapshot_total=Count("snapshots"), last_snapshot=Max("snapshots__timestamp"))
+    )
+    return render(
+        request,
+        "accounts/org_home.html",
+        {"access": access, "projects": projects, "can_create": access.can(Perm.WRITE)},
+    )
 
 
 # ---- members and invitations ---------------------------------------------------------------------

@@ -15,8 +15,6 @@ VAR_DIR = BASE_DIR / "var"
 SITE_NAME = env.str("SITE_NAME", "ML Monitor")
 
 INSTALLED_APPS = [
-    # daphne first: its runserver replaces Django's and serves ASGI, websockets included.
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -12,6 +12,8 @@ SITE_URL = "http://testserver"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 DATABASES = {"default": env.database("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")}
+# A test database per test process, so two runs on one machine do not drop each other's.
+DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 REDIS_URL = env.redis("REDIS_URL", "redis://127.0.0.1:6379/15")
 # The cache gets a database of its own: tests clear their keys between cases without touching the
 # broker's queues or the channel layer.
@@ -24,6 +26,8 @@ CHANNEL_LAYERS = redis_channel_layer(REDIS_URL, prefix="test-asgi")
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
+# A queue per test process: tasks queued by one run are never consumed by another's workers.
+CELERY_TASK_DEFAULT_QUEUE = f"test-{os.getpid()}"
 
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 DEFAULT_FROM_EMAIL = "ML Monitor <noreply@testserver>"

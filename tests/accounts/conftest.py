@@ -40,6 +40,7 @@ def page_kwargs(f: Furnished, member: User) -> dict[str, str]:
         "invitation_id": str(f.invitation.pk),
         "team_slug": f.team.slug,
         "token_id": str(f.token.pk),
+        "project_id": str(f.project.pk),
     }
 
 

@@ -11,28 +11,37 @@ from mlplatform.accounts import urls as page_urls
 from mlplatform.accounts.models import TokenScope
 from mlplatform.api_router import router
 from mlplatform.api_router import urlpatterns as api_urlpatterns
+from projects import urls as project_page_urls
 from tests.accounts.conftest import page_kwargs
 from tests.factories import make_project, make_token
 
 pytestmark = pytest.mark.django_db
 
 
+PAGE_PATTERNS = [*page_urls.urlpatterns, *project_page_urls.urlpatterns]
+
+
 def org_page_names() -> list[str]:
     return [
         p.name
-        for p in page_urls.urlpatterns
+        for p in PAGE_PATTERNS
         if isinstance(p, URLPattern) and "org_slug" in p.pattern.converters
     ]
 
 
 def test_the_page_list_is_not_empty():
-    assert {"org_home", "org_members", "org_tokens", "org_settings", "org_delete"} <= set(
-        org_page_names()
-    )
+    assert {
+        "org_home",
+        "org_members",
+        "org_tokens",
+        "org_settings",
+        "org_delete",
+        "project_detail",
+    } <= set(org_page_names())
 
 
 def page_url(name: str, furnished, member) -> str:
-    pattern = next(p for p in page_urls.urlpatterns if p.name == name)
+    pattern = next(p for p in PAGE_PATTERNS if p.name == name)
     values = page_kwargs(furnished, member)
     return reverse(name, kwargs={k: values[k] for k in pattern.pattern.converters})
 
@@ -158,7 +167,7 @@ def test_a_malformed_id_is_a_404_not_a_500(api_for, acme, alice):
 
 
 def test_the_resolver_has_no_org_route_outside_the_enumerated_modules():
-    # Every URL taking an organisation goes through accounts.urls (pages) or the API router.
+    # Every URL taking an organisation or project is among the enumerated ones above.
     def walk(patterns, prefix=""):
         for p in patterns:
             if hasattr(p, "url_patterns"):
@@ -166,7 +175,7 @@ def test_the_resolver_has_no_org_route_outside_the_enumerated_modules():
             else:
                 yield prefix + str(p.pattern), p
 
-    covered = {p.name for p in page_urls.urlpatterns} | {p.name for p in router.urls}
+    covered = {p.name for p in PAGE_PATTERNS} | {p.name for p in api_patterns()}
     for route, pattern in walk(get_resolver().url_patterns):
-        if "org_slug" in route or "org_id" in route:
+        if any(key in route for key in ("org_slug", "org_id", "project_id")):
             assert pattern.name in covered, route

@@ -11,8 +11,17 @@ from tests.accounts.test_cross_tenant import _call, api_routes, org_page_names, 
 
 pytestmark = pytest.mark.django_db
 
-GET_ONLY_PAGES = {"org_home"}
-READ_ONLY_PAGES = {"org_home", "org_members", "org_teams", "org_team", "org_tokens", "org_settings"}
+GET_ONLY_PAGES = {"org_home", "project_detail"}
+READ_ONLY_PAGES = {
+    "org_home",
+    "org_members",
+    "org_teams",
+    "org_team",
+    "org_tokens",
+    "org_settings",
+    "project_detail",
+    "project_settings",
+}
 
 
 def _snapshot(org) -> tuple:
@@ -28,6 +37,7 @@ def _snapshot(org) -> tuple:
 
 
 def test_a_viewer_can_open_the_pages(client_for, furnished, vera):
+    furnished.team.members.add(vera)
     client = client_for(vera)
     for name in READ_ONLY_PAGES:
         assert client.get(page_url(name, furnished, vera)).status_code == 200, name
@@ -35,6 +45,7 @@ def test_a_viewer_can_open_the_pages(client_for, furnished, vera):
 
 @pytest.mark.parametrize("name", org_page_names())
 def test_a_viewer_cannot_change_anything_through_pages(client_for, furnished, bob, vera, name):
+    furnished.team.members.add(vera)  # so she sees the team's project, and may still not change it
     before = _snapshot(furnished.org)
     url = page_url(name, furnished, bob)  # acting on bob, not on herself
     response = client_for(vera).post(

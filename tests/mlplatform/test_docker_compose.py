@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from typing import Any
 
 import pytest
 import yaml
@@ -47,7 +48,7 @@ def compose_env(service: str, **overrides: str) -> dict[str, str]:
 
 def command(service: str) -> list[str]:
     args = SERVICES[service]["command"]
-    args = shlex.split(args) if isinstance(args, str) else list(args)
+    args = [_interpolate(a) for a in (shlex.split(args) if isinstance(args, str) else list(args))]
     return [str(BIN / args[0]) if (BIN / args[0]).exists() else args[0], *args[1:]]
 
 
@@ -84,7 +85,7 @@ def test_the_migrate_command_runs():
     assert "No migrations to apply." in result.stdout
 
 
-def _get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+def _get(url: str, **headers: str) -> tuple[int, Any, bytes]:
     request = urllib.request.Request(url, headers=headers)
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -93,9 +94,9 @@ def _get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
 
     try:
         with urllib.request.build_opener(NoRedirect).open(request, timeout=10) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 @pytest.mark.slow
@@ -114,8 +115,9 @@ def test_the_web_command_serves_http_behind_a_tls_proxy(tmp_path):
     assert collected.returncode == 0, collected.stderr
     port = free_port()
     args = command("web")
-    args[args.index("-p") + 1] = str(port)
-    args[args.index("-b") + 1] = "127.0.0.1"
+    args[args.index("--port") + 1] = str(port)
+    args[args.index("--host") + 1] = "127.0.0.1"
+    assert args[args.index("--workers") + 1] == "2"
     process = Process(args, env)
     try:
         deadline = time.monotonic() + 60

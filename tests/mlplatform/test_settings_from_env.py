@@ -78,7 +78,7 @@ def test_the_deployment_check_passes_without_warnings():
     [
         [str(BIN / "celery"), "-A", "mlplatform", "worker", "--pool", "solo"],
         [str(BIN / "celery"), "-A", "mlplatform", "beat"],
-        [str(BIN / "daphne"), "-p", "0", "mlplatform.asgi:application"],
+        [str(BIN / "uvicorn"), "mlplatform.asgi:application", "--port", "0"],
     ],
     ids=["worker", "beat", "web"],
 )

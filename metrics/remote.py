@@ -1,0 +1,551 @@
+"""A workspace on the platform: the `Workspace` interface over the REST API.
+
+Code written against `LocalWorkspace` moves to the platform by changing the line that makes the
+workspace::
+
+    from metrics import DataDriftPreset, DataStabilityTestPreset, RemoteWorkspace, Report
+
+    # The URL and token from the arguments, or from the environment variables MLP_URL and MLP_TOKEN.
+    workspace = RemoteWorkspace("https://monitor.example.com", token="mlp_org_...")
+    project = workspace.create_project("Churn model", "nightly scoring")  # needs a write token
+
+    run = Report([DataDriftPreset(), DataStabilityTestPreset()]).run(current, reference)
+    workspace.add_snapshot(project.id, run)  # an ingest token for the project is enough for this
+    for info in workspace.list_snapshots(project.id, since="2026-11-01", tags=["prod"]):
+        print(info.timestamp, info.test_counts)
+    snapshot = workspace.load_snapshot(project.id, run.id)
+
+Only the standard library (urllib) is used, so the library keeps its small set of dependencies.
+
+Transient failures are retried with exponential backoff and jitter, up to `retries` times: 429 (after
+the server's `Retry-After`, at most 60 s), 502, 503, 504, timeouts and connection errors. A 500 is
+a bug on the server, not a passing condition, and is raised at once. Creating a project is not
+idempotent, so it is retried only when the server certainly did not act on the request (429, 503,
+connection refused). Pushing a snapshot is: the snapshot's id makes a repeated push harmless.
+
+Error answers raise `WorkspaceError` subclasses that carry the server's `status`, `code`, `detail`
+and `fields` (see `RemoteError`): `AuthenticationFailed` (401), `PermissionDenied` (403), `NotFound`
+(404), `Conflict` (409), `InvalidSnapshot` (400 or 413 on a push).
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import logging
+import os
+import random
+import socket
+import ssl
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from email.message import Message
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from metrics import __version__
+from metrics.snapshot import Snapshot, SnapshotError, parse_timestamp
+from metrics.workspace import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidSnapshot,
+    NotFound,
+    PermissionDenied,
+    ProjectInfo,
+    SnapshotInfo,
+    Workspace,
+    WorkspaceError,
+    _uuid,
+    as_snapshot,
+)
+
+logger = logging.getLogger(__name__)
+
+URL_VARIABLE = "MLP_URL"
+TOKEN_VARIABLE = "MLP_TOKEN"
+# Bodies above this are gzipped (the server's default limit for other API bodies is 1 MiB).
+GZIP_ABOVE_BYTES = 1024 * 1024
+MAX_WAIT_SECONDS = 60.0
+PAGE_SIZE = 500  # the API's largest page
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Statuses after which the server certainly did not act on the request: safe to retry anything.
+NOT_ACTED_STATUSES = frozenset({429, 503})
+
+
+class RemoteError(WorkspaceError):
+    """An error from the platform, or no answer at all.
+
+    `status` is the HTTP status (None when the server could not be reached), `code` the API's
+    stable error code (``validation_error``, ``not_found``, …), `detail` its sentence for people and
+    `fields` the messages per offending field path (validation errors only).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        detail: str | None = None,
+        fields: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.detail = detail if detail is not None else message
+        self.fields: dict[str, list[str]] = dict(fields or {})
+
+
+# Each is both the workspace's exception (what callers catch) and a RemoteError (what it carries).
+class RemoteAuthenticationFailed(AuthenticationFailed, RemoteError):
+    """401 from the platform."""
+
+
+class RemotePermissionDenied(PermissionDenied, RemoteError):
+    """403 from the platform."""
+
+
+class RemoteNotFound(NotFound, RemoteError):
+    """404 from the platform."""
+
+
+class RemoteConflict(Conflict, RemoteError):
+    """409 from the platform."""
+
+
+class RemoteInvalidSnapshot(InvalidSnapshot, RemoteError):
+    """400 or 413 from the platform on a push."""
+
+
+_BY_STATUS: dict[int, type[RemoteError]] = {
+    401: RemoteAuthenticationFailed,
+    403: RemotePermissionDenied,
+    404: RemoteNotFound,
+    409: RemoteConflict,
+}
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    # urllib would follow a redirect with the Authorization header to wherever it points, and turn
+    # a POST into a body-less GET. A redirect means the URL is wrong: say so instead.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+class RemoteWorkspace(Workspace):
+    """Projects and snapshots on the platform, through its REST API.
+
+    Parameters
+    ----------
+    url
+        The platform's address, e.g. ``https://monitor.example.com`` (a trailing ``/api/v1`` is
+        accepted); default: the environment variable ``MLP_URL``.
+    token
+        An API token; default: the environment variable ``MLP_TOKEN``. Pushing needs an ingest
+        token for the project or a write token; listing and loading a read token; creating projects
+        a write token.
+    timeout
+        Seconds to wait for each answer.
+    retries
+        How many times a transient failure is retried (so at most ``retries + 1`` attempts).
+    backoff
+        The first retry's delay in seconds; it doubles on each retry, with jitter, up to 60 s.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 30,
+        retries: int = 5,
+        backoff: float = 0.5,
+    ) -> None:
+        url = url or os.environ.get(URL_VARIABLE, "")
+        token = token or os.environ.get(TOKEN_VARIABLE, "")
+        if not url.strip():
+            raise WorkspaceError(
+                f"No platform URL: pass url=... or set the environment variable {URL_VARIABLE} "
+                "(e.g. https://monitor.example.com)."
+            )
+        if not token.strip():
+            raise WorkspaceError(
+                f"No API token: pass token=... or set the environment variable {TOKEN_VARIABLE} "
+                "(create a token on the organisation's API tokens page)."
+            )
+        self.url = _base_url(url.strip())
+        self.api = self.url + "/api/v1"
+        self.timeout = timeout
+        self.retries = max(0, int(retries))
+        self.backoff = max(0.0, float(backoff))
+        self._headers = {
+            "Authorization": f"Bearer {token.strip()}",
+            "Accept": "application/json",
+            "User-Agent": f"mlp-metrics/{__version__} (python-urllib)",
+        }
+        self._opener = urllib.request.build_opener(_RefuseRedirects())
+        self._organization_id: str | None = None
+
+    def __repr__(self) -> str:
+        return f"RemoteWorkspace({self.url!r})"  # never the token
+
+    # ---- projects -------------------------------------------------------------------------------
+
+    def organization_id(self) -> str:
+        """The id of the token's organisation (asked once, from ``/me``)."""
+        if self._organization_id is None:
+            me = self._request("GET", "/me")
+            organization = me.get("organization") if isinstance(me, dict) else None
+            if not isinstance(organization, dict) or not organization.get("id"):
+                raise RemoteError(
+                    f"{self.api}/me did not name an organisation for this token; "
+                    "use an organisation's API token."
+                )
+            self._organization_id = str(organization["id"])
+        return self._organization_id
+
+    def create_project(self, name: str, description: str = "") -> ProjectInfo:
+        if not name or not name.strip():
+            raise WorkspaceError("A project needs a name.")
+        answer = self._request(
+            "POST",
+            f"/orgs/{self.organization_id()}/projects",
+            json_body={"name": name.strip(), "description": description},
+            idempotent=False,
+        )
+        return _project_info(answer)
+
+    def list_projects(self) -> list[ProjectInfo]:
+        answer = self._request("GET", f"/orgs/{self.organization_id()}/projects")
+        projects = [_project_info(one) for one in _results(answer)]
+        return sorted(projects, key=lambda p: (p.created_at, p.name))
+
+    def get_project(self, project_id: str) -> ProjectInfo:
+        return _project_info(self._request("GET", _project_path(project_id)))
+
+    def delete_project(self, project_id: str) -> None:
+        self._request("DELETE", _project_path(project_id), gone_ok_on_retry=True)
+
+    # ---- snapshots ------------------------------------------------------------------------------
+
+    def add_snapshot(self, project_id: str, snapshot: Any) -> str:
+        document = as_snapshot(snapshot)
+        try:
+            body = document.json().encode("utf-8")
+        except ValueError as exc:  # NaN or infinity somewhere: not JSON
+            raise InvalidSnapshot(f"Snapshot {document.id} cannot be sent: {exc}.") from None
+        headers = {"Content-Type": "application/json"}
+        if len(body) > GZIP_ABOVE_BYTES:
+            # mtime=0: the same snapshot gives the same bytes, whenever it is compressed.
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        answer = self._request(
+            "POST",
+            f"{_project_path(project_id)}/snapshots",
+            body=body,
+            headers=headers,
+            invalid=RemoteInvalidSnapshot,
+        )
+        return str(answer["id"])
+
+    def list_snapshots(
+        self,
+        project_id: str,
+        *,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        tags: Iterable[str] = (),
+    ) -> list[SnapshotInfo]:
+        query: dict[str, Any] = {"limit": PAGE_SIZE}
+        if since is not None:
+            query["since"] = parse_timestamp(since, "since").isoformat()
+        if until is not None:
+            query["until"] = parse_timestamp(until, "until").isoformat()
+        wanted = list(tags)
+        if wanted:
+            query["tag"] = wanted
+        path = f"{_project_path(project_id)}/snapshots"
+        found: list[SnapshotInfo] = []
+        seen_cursors: set[str] = set()
+        cursor: str | None = None
+        while True:
+            # The cursor only marks a position: the filters go with every page.
+            page = self._request(
+                "GET", path, query={**query, "cursor": cursor} if cursor else query
+            )
+            found += [_snapshot_info(summary) for summary in _results(page)]
+            cursor = page.get("next") if isinstance(page, dict) else None
+            if not cursor:
+                break
+            if cursor in seen_cursors:
+                raise RemoteError(
+                    f"The server repeated the cursor {cursor!r} while listing {path}."
+                )
+            seen_cursors.add(cursor)
+        # The API pages newest first; the interface lists oldest first, as LocalWorkspace does.
+        return sorted(found, key=lambda s: (s.timestamp, s.id))
+
+    def load_snapshot(self, project_id: str, snapshot_id: str) -> Snapshot:
+        answer = self._request("GET", _snapshot_path(project_id, snapshot_id))
+        try:
+            return Snapshot.from_dict(answer["document"])
+        except (KeyError, TypeError, SnapshotError) as exc:
+            raise RemoteError(
+                f"Snapshot {snapshot_id} came back without a readable document: {exc}"
+            ) from None
+
+    def delete_snapshot(self, project_id: str, snapshot_id: str) -> None:
+        self._request("DELETE", _snapshot_path(project_id, snapshot_id), gone_ok_on_retry=True)
+
+    # ---- HTTP -----------------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+        invalid: type[RemoteError] = RemoteError,
+        gone_ok_on_retry: bool = False,
+    ) -> Any:
+        """Send one API request, retrying transient failures; the decoded JSON answer (None for
+        an empty one). `invalid` is the exception for 400 and 413; `gone_ok_on_retry` treats a 404
+        after a retry as done (a DELETE whose first attempt went through)."""
+        url = self.api + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query, doseq=True)
+        all_headers = dict(self._headers)
+        if json_body is not None:
+            body = json.dumps(json_body).encode("utf-8")
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        where = f"{method} {path}"
+        attempt = 0
+        while True:
+            request = urllib.request.Request(url, data=body, headers=all_headers, method=method)
+            try:
+                with self._opener.open(request, timeout=self.timeout) as response:
+                    status, raw = response.status, response.read()
+            except urllib.error.HTTPError as exc:
+                status, raw, answer_headers = exc.code, _read_error(exc), exc.headers
+                retryable = status in RETRY_STATUSES and (
+                    idempotent or status in NOT_ACTED_STATUSES
+                )
+                if retryable and attempt < self.retries:
+                    delay = self._delay(attempt, answer_headers.get("Retry-After"))
+                    self._note_retry(where, f"HTTP {status}", delay, attempt)
+                    _sleep(delay)
+                    attempt += 1
+                    continue
+                if status == 404 and gone_ok_on_retry and attempt > 0:
+                    return None
+                raise self._error(status, raw, answer_headers, where, invalid, attempt) from None
+            except (OSError, http.client.HTTPException) as exc:
+                # URLError (refused, DNS, TLS), timeouts, resets, truncated answers.
+                reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+                if isinstance(reason, ssl.SSLCertVerificationError):
+                    raise RemoteError(
+                        f"{where}: the certificate of {self.url} could not be verified: {reason}"
+                    ) from None
+                never_sent = isinstance(reason, (ConnectionRefusedError, socket.gaierror))
+                if (idempotent or never_sent) and attempt < self.retries:
+                    delay = self._delay(attempt, None)
+                    self._note_retry(where, _describe(reason), delay, attempt)
+                    _sleep(delay)
+                    attempt += 1
+                    continue
+                raise RemoteError(
+                    f"{where}: no answer from {self.url} ({_describe(reason)}); "
+                    f"gave up after {attempt + 1} attempt{'s' if attempt else ''}."
+                ) from None
+            return self._decode(status, raw, where)
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        """Seconds before the next attempt: the server's Retry-After when it gives one, else
+        exponential backoff; both with jitter, so many clients do not come back at once."""
+        wanted = _retry_after_seconds(retry_after)
+        if wanted is not None:
+            return min(MAX_WAIT_SECONDS, wanted + random.uniform(0, self.backoff))
+        ceiling = min(MAX_WAIT_SECONDS, self.backoff * 2**attempt)
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def _note_retry(self, where: str, what: str, delay: float, attempt: int) -> None:
+        logger.warning(
+            "%s: %s; retrying in %.1f s (retry %d of %d)",
+            where,
+            what,
+            delay,
+            attempt + 1,
+            self.retries,
+        )
+
+    def _decode(self, status: int, raw: bytes, where: str) -> Any:
+        if not raw.strip():
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise RemoteError(
+                f"{where}: {self.url} answered {status} with something other than JSON "
+                f"({_snippet(raw)!r}); is {URL_VARIABLE} the platform's address?",
+                status=status,
+            ) from None
+
+    def _error(
+        self,
+        status: int,
+        raw: bytes,
+        headers: Message,
+        where: str,
+        invalid: type[RemoteError],
+        attempt: int,
+    ) -> RemoteError:
+        code, detail, fields = _error_body(raw)
+        if 300 <= status < 400:
+            location = headers.get("Location", "?")
+            detail = (
+                f"The server redirected to {location}; use the final address as the URL "
+                f"(or {URL_VARIABLE})."
+            )
+        if detail is None:
+            detail = f"HTTP {status} {http.client.responses.get(status, '')}".strip()
+            if raw.strip():
+                detail += f": {_snippet(raw)}"
+        if status in (400, 413):
+            cls = invalid
+        elif status >= 500 or status == 429:
+            cls = RemoteError
+        else:
+            cls = _BY_STATUS.get(status, RemoteError)
+        message = f"{detail} ({where}: HTTP {status}{f' {code}' if code else ''}"
+        if attempt:
+            message += f", after {attempt} retr{'ies' if attempt > 1 else 'y'}"
+        message += ")"
+        if len(fields) > 1:
+            message += " " + "; ".join(f"{k}: {' '.join(v)}" for k, v in list(fields.items())[:10])
+        if status == 401:
+            message += f" Check the token ({TOKEN_VARIABLE})."
+        return cls(message, status=status, code=code, detail=detail, fields=fields)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _base_url(url: str) -> str:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise WorkspaceError(
+            f"{url!r} is not an http(s) URL; give the platform's address, "
+            "e.g. https://monitor.example.com."
+        )
+    path = parsed.path.rstrip("/")
+    if path.endswith("/api/v1"):
+        path = path[: -len("/api/v1")]
+    return urllib.parse.urlunsplit((parsed.scheme, parsed.netloc, path, "", ""))
+
+
+def _project_path(project_id: str) -> str:
+    return f"/projects/{_uuid(project_id, 'project')}"
+
+
+def _snapshot_path(project_id: str, snapshot_id: str) -> str:
+    return f"{_project_path(project_id)}/snapshots/{_uuid(snapshot_id, 'snapshot')}"
+
+
+def _results(answer: Any) -> list[dict[str, Any]]:
+    """A list answer, bare or paged (``{"results": [...]}``)."""
+    if isinstance(answer, dict):
+        answer = answer.get("results")
+    if not isinstance(answer, list):
+        raise RemoteError(f"Expected a list from the server, got {type(answer).__name__}.")
+    return answer
+
+
+def _project_info(document: Mapping[str, Any]) -> ProjectInfo:
+    created = document.get("created_at")
+    return ProjectInfo(
+        id=str(document["id"]),
+        name=document["name"],
+        description=document.get("description") or "",
+        created_at=parse_timestamp(created, "created_at") if created else datetime.now(UTC),
+    )
+
+
+def _snapshot_info(summary: Mapping[str, Any]) -> SnapshotInfo:
+    return SnapshotInfo(
+        id=str(summary["id"]),
+        timestamp=parse_timestamp(summary["timestamp"], "timestamp"),
+        # The API stores a missing name as "": give back None, as LocalWorkspace does.
+        name=summary.get("name") or None,
+        tags=list(summary.get("tags") or []),
+        metadata=dict(summary.get("metadata") or {}),
+        test_counts={k: int(v) for k, v in (summary.get("test_counts") or {}).items()},
+    )
+
+
+def _read_error(exc: urllib.error.HTTPError) -> bytes:
+    try:
+        return exc.read()
+    except (OSError, http.client.HTTPException):
+        return b""
+    finally:
+        exc.close()
+
+
+def _error_body(raw: bytes) -> tuple[str | None, str | None, dict[str, list[str]]]:
+    """The API's error format: {"error": code, "detail": sentence, "fields": {path: [messages]}}."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None, None, {}
+    if not isinstance(body, dict):
+        return None, None, {}
+    fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+    return (
+        body.get("error") if isinstance(body.get("error"), str) else None,
+        str(body["detail"]) if body.get("detail") is not None else None,
+        {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in fields.items()},
+    )
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: a number of seconds, or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _describe(reason: object) -> str:
+    if isinstance(reason, TimeoutError):
+        return "timed out"
+    text = str(reason) or type(reason).__name__
+    return text if isinstance(reason, str) else f"{type(reason).__name__}: {text}"
+
+
+def _snippet(raw: bytes, limit: int = 200) -> str:
+    text = " ".join(raw.decode("utf-8", "replace").split())
+    return text[:limit] + ("…" if len(text) > limit else "")

@@ -1,0 +1,18 @@
+"""Project pages, under an organisation: /o/<org_slug>/projects/..."""
+
+from django.urls import path
+
+from projects import views
+
+ORG = "o/<slug:org_slug>/"
+
+urlpatterns = [
+    path(ORG + "projects/new/", views.project_create, name="project_create"),
+    path(ORG + "projects/<str:project_id>/", views.project_detail, name="project_detail"),
+    path(
+        ORG + "projects/<str:project_id>/settings/", views.project_settings, name="project_settings"
+    ),
+    path(ORG + "projects/<str:project_id>/teams/", views.project_teams, name="project_teams"),
+    path(ORG + "projects/<str:project_id>/archive/", views.project_archive, name="project_archive"),
+    path(ORG + "projects/<str:project_id>/delete/", views.project_delete, name="project_delete"),
+]

@@ -1,0 +1,161 @@
+"""Project pages: the list and creation (on the organisation's home), a project's snapshots, and
+its settings (rename, describe, restrict to teams, archive, delete)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
+
+from mlplatform.accounts.access import Access, Perm, parse_uuid
+from mlplatform.accounts.views import org_page
+from projects.forms import ProjectForm, ProjectTeamsForm, SnapshotFilterForm
+from projects.models import Project, SnapshotTag
+from projects.services import delete_project
+
+PAGE_SIZE = 50
+
+
+def _project(access: Access, project_id: str) -> Project:
+    project = (
+        access.projects().filter(pk=parse_uuid(project_id)).first()
+        if parse_uuid(project_id)
+        else None
+    )
+    if project is None:
+        raise Http404("No such project.")
+    return project
+
+
+@org_page(Perm.WRITE)
+@require_POST
+def project_create(request: HttpRequest, access: Access) -> HttpResponse:
+    form = ProjectForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect("org_home", access.organization.slug)
+    project = Project.objects.create(
+        organization=access.organization,
+        name=form.cleaned_data["name"].strip(),
+        description=form.cleaned_data["description"],
+    )
+    messages.success(request, f"Created {project.name}. Push its first snapshot to see it here.")
+    return redirect("project_detail", access.organization.slug, project.pk)
+
+
+@org_page()
+@require_safe
+def project_detail(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
+    project = _project(access, project_id)
+    filters = SnapshotFilterForm(request.GET or None)
+    snapshots = project.snapshots.order_by("-timestamp", "-pk")
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["since"]:
+            snapshots = snapshots.filter(timestamp__gte=data["since"])
+        if data["until"]:
+            snapshots = snapshots.filter(timestamp__lt=data["until"] + timedelta(days=1))
+        if data["tag"]:
+            snapshots = snapshots.filter(
+                pk__in=SnapshotTag.objects.filter(project=project, tag=data["tag"]).values(
+                    "snapshot_id"
+                )
+            )
+        if data["status"]:
+            snapshots = snapshots.filter(status=data["status"])
+    page = (
+        max(1, int(request.GET.get("page", "1"))) if request.GET.get("page", "1").isdigit() else 1
+    )
+    total = snapshots.count()
+    rows = list(snapshots.prefetch_related("tag_rows")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "access": access,
+            "project": project,
+            "snapshots": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "query": query.urlencode(),
+            "filters": filters,
+            "series_count": project.series.count(),
+            "can_ingest": access.can(Perm.ISSUE_INGEST_TOKENS),
+        },
+    )
+
+
+@org_page()
+def project_settings(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
+    project = _project(access, project_id)
+    form = ProjectForm(
+        request.POST or None, initial={"name": project.name, "description": project.description}
+    )
+    if request.method == "POST":
+        access.require(Perm.WRITE)
+        if form.is_valid():
+            project.name = form.cleaned_data["name"].strip()
+            project.description = form.cleaned_data["description"]
+            project.save(update_fields=["name", "description"])
+            messages.success(request, "Saved the project.")
+            return redirect("project_settings", access.organization.slug, project.pk)
+    teams_form = ProjectTeamsForm(
+        organization=access.organization, initial={"teams": project.teams.all()}
+    )
+    return render(
+        request,
+        "projects/project_settings.html",
+        {
+            "access": access,
+            "project": project,
+            "form": form,
+            "teams_form": teams_form,
+            "can_write": access.can(Perm.WRITE),
+            "can_manage": access.can(Perm.MANAGE_PROJECTS),
+        },
+    )
+
+
+@org_page(Perm.MANAGE_PROJECTS)
+@require_POST
+def project_teams(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
+    project = _project(access, project_id)
+    form = ProjectTeamsForm(request.POST, organization=access.organization)
+    if form.is_valid():
+        project.teams.set(form.cleaned_data["teams"])
+        names = (
+            ", ".join(t.name for t in form.cleaned_data["teams"]) or "everyone in the organisation"
+        )
+        messages.success(request, f"{project.name} is now seen by {names}.")
+    return redirect("project_settings", access.organization.slug, project.pk)
+
+
+@org_page(Perm.MANAGE_PROJECTS)
+@require_POST
+def project_archive(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
+    project = _project(access, project_id)
+    archive = request.POST.get("archive", "1") == "1"
+    project.archived_at = timezone.now() if archive else None
+    project.save(update_fields=["archived_at"])
+    messages.success(request, f"{'Archived' if archive else 'Restored'} {project.name}.")
+    return redirect("project_settings", access.organization.slug, project.pk)
+
+
+@org_page(Perm.MANAGE_PROJECTS)
+@require_POST
+def project_delete(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
+    project = _project(access, project_id)
+    if request.POST.get("confirm", "").strip() != project.name:
+        messages.error(request, f"Type the project's name, {project.name}, to confirm.")
+        return redirect("project_settings", access.organization.slug, project.pk)
+    delete_project(project)
+    messages.success(request, f"Deleted {project.name} and its snapshots.")
+    return redirect("org_home", access.organization.slug)
