@@ -18,8 +18,9 @@ workspace::
 Only the standard library (urllib) is used, so the library keeps its small set of dependencies.
 
 Transient failures are retried with exponential backoff and jitter, up to `retries` times: 429 (after
-the server's `Retry-After`, at most 60 s), 502, 503, 504, timeouts and connection errors. A 500 is
-a bug on the server, not a passing condition, and is raised at once. Creating a project is not
+the server's `Retry-After`, at most 60 s), any 5xx, timeouts and connection errors: a 500 is usually
+a bug, but also what a database failover looks like for a moment, and repeating a read or a push is
+harmless. After the last retry the server's error is raised. Creating a project is not
 idempotent, so it is retried only when the server certainly did not act on the request (429, 503,
 connection refused). Pushing a snapshot is: the snapshot's id makes a repeated push harmless.
 
@@ -72,7 +73,7 @@ TOKEN_VARIABLE = "MLP_TOKEN"
 GZIP_ABOVE_BYTES = 1024 * 1024
 MAX_WAIT_SECONDS = 60.0
 PAGE_SIZE = 500  # the API's largest page
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, *range(500, 600)})
 # Statuses after which the server certainly did not act on the request: safe to retry anything.
 NOT_ACTED_STATUSES = frozenset({429, 503})
 

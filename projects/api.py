@@ -432,5 +432,7 @@ class MetricsViewSet(ProjectScopedViewSet):
             if one is None:
                 raise Http404(f"No series {metric} {field} in this project.")
             chosen.append(one)
-        found = series_reading.read_series(chosen, since=since, until=until, points=points)
-        return Response({"series": series_reading.as_json(found, self.project)})
+        found = series_reading.read_series(
+            self.project, chosen, since=since, until=until, points=points
+        )
+        return Response({"series": series_reading.as_json(found)})

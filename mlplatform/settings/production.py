@@ -30,8 +30,13 @@ CSRF_TRUSTED_ORIGINS = env.list(
 DATABASES = {"default": env.database("DATABASE_URL")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise EnvError("DATABASE_URL must point at PostgreSQL in production (postgres://...).")
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60, min_value=0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection pool per web or worker process (psycopg's): under ASGI, Django's persistent
+# connections would pile up one per thread, so connections are borrowed per request instead.
+DATABASES["default"]["OPTIONS"]["pool"] = {
+    "min_size": 1,
+    "max_size": env.int("DATABASE_POOL_SIZE", 4, min_value=1, max_value=100),
+    "timeout": 10,
+}
 
 REDIS_URL = env.redis("REDIS_URL")
 CACHES = redis_cache(env.redis("REDIS_CACHE_URL", REDIS_URL), "mlp")

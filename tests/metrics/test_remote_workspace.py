@@ -1,6 +1,5 @@
-"""RemoteWorkspace against a scripted HTTP server on loopback: retries (429 with Retry-After, 502,
-503, 504, timeouts, refused connections), no retry of 500, errors carrying the server's detail and
-fields, gzip, cursors, configuration from the environment. No database: the platform itself is
+"""RemoteWorkspace against a scripted HTTP server on loopback: retries (429 with Retry-After, 5xx,
+timeouts, refused connections), errors carrying the server's detail and fields, gzip, cursors, configuration from the environment. No database: the platform itself is
 exercised in tests/projects/test_remote_end_to_end.py."""
 
 from __future__ import annotations
@@ -309,17 +308,21 @@ def test_a_refused_connection_is_retried_then_reported(sleeps):
     assert len(sleeps) == 2
 
 
-def test_500_is_a_bug_not_a_transient_and_is_not_retried(platform, sleeps):
+def test_a_500_is_retried_and_raised_with_the_servers_message_when_it_persists(platform, sleeps):
     platform.answer(
         error(500, "server_error", "Something went wrong on our side; it has been logged."),
         Answer(200, {"id": PROJECT, "name": "Churn"}),
     )
+    assert workspace_for(platform).get_project(PROJECT).name == "Churn"
+    assert len(platform.seen) == 2
+    assert len(sleeps) == 1
+    platform.answer(
+        *[error(500, "server_error", "Something went wrong on our side; it has been logged.")] * 3
+    )
     with pytest.raises(RemoteError, match="Something went wrong") as caught:
-        workspace_for(platform).get_project(PROJECT)
+        workspace_for(platform, retries=2).get_project(PROJECT)
     assert caught.value.status == 500
     assert caught.value.code == "server_error"
-    assert len(platform.seen) == 1
-    assert sleeps == []
 
 
 def test_creating_a_project_is_not_retried_when_the_server_may_have_acted(platform, sleeps):

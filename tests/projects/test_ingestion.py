@@ -6,6 +6,7 @@ import copy
 import gzip
 import json
 import uuid
+from datetime import datetime
 
 import pytest
 
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_snapshot_is_stored_with_its_points_and_tests(api_for, world, document):
+    document["timestamp"] = "2026-03-01T10:15:30.123456+02:00"  # an offset and microseconds
     response = post_snapshot(api_for(token=world.ingest), world.p1, document)
     assert response.status_code == 201, response.content
     body = response.json()
@@ -40,6 +42,12 @@ def test_a_snapshot_is_stored_with_its_points_and_tests(api_for, world, document
     }
     for metric_id, _, _, field, value in expected:
         assert stored[(metric_id, field)] == value
+    # Every point carries its snapshot's time, to the microsecond.
+    sent = datetime.fromisoformat(document["timestamp"])
+    assert snapshot.timestamp == sent
+    assert set(
+        MetricPoint.objects.filter(snapshot=snapshot).values_list("timestamp", flat=True)
+    ) == {sent}
     drift = next(m for m in document["metrics"] if m["type"] == "DatasetDrift")
     assert stored[(drift["id"], "dataset_drift")] == float(drift["values"]["dataset_drift"])
     assert (

@@ -41,6 +41,19 @@ def test_without_the_cache_nothing_is_throttled(api_for, world, settings):
     assert [api.get(f"/api/v1/projects/{world.p1.pk}").status_code for _ in range(3)] == [200] * 3
 
 
+def test_window_counters_count_and_expire_with_their_window():
+    from django.core.cache import cache
+
+    assert [cache.count_in_window("window-test", 30) for _ in range(3)] == [1, 2, 3]
+    full_key = cache.make_and_validate_key("window-test")
+    client = cache._cache.get_client(full_key)
+    assert 0 < client.ttl(full_key) <= 30
+    client.expire(full_key, 5)
+    cache.count_in_window("window-test", 30)
+    assert client.ttl(full_key) <= 5  # a later count does not extend the window
+    cache.delete("window-test")
+
+
 @pytest.fixture(scope="module")
 def schema(django_db_blocker):
     with django_db_blocker.unblock():

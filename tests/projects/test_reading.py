@@ -201,4 +201,44 @@ def test_the_series_endpoint_downsamples_long_series(api_for, world):
     assert len(found["points"]["v"]) <= 200
     assert max(found["points"]["v"]) == values.max()
     assert min(found["points"]["v"]) == values.min()
-    assert set(found["points"]["snapshot"]) <= {str(s.uuid) for s in snapshots}
+    # Independently: each of 100 time buckets keeps its lowest and highest point, in time order,
+    # each with the snapshot that holds it.
+    seconds = np.array([(start + timedelta(minutes=i)).timestamp() for i in range(3000)])
+    bucket = np.minimum(((seconds - seconds[0]) / (seconds[-1] - seconds[0]) * 100).astype(int), 99)
+    kept = sorted(
+        {
+            int(members[np.argmin(values[members])])
+            for b in range(100)
+            if len(members := np.flatnonzero(bucket == b))
+        }
+        | {
+            int(members[np.argmax(values[members])])
+            for b in range(100)
+            if len(members := np.flatnonzero(bucket == b))
+        }
+    )
+    assert found["points"]["t"] == [seconds[i] for i in kept]
+    assert found["points"]["v"] == [values[i] for i in kept]
+    assert found["points"]["snapshot"] == [str(snapshots[i % 2].uuid) for i in kept]
+
+
+def test_points_of_the_same_time_come_in_snapshot_order(api_for, world):
+    first, second = push_days(world.p1, 2)
+    series = MetricSeries.objects.get(
+        project=world.p1, metric_id='ColumnSummary(column="age")', field="current.mean"
+    )
+    when = DAY0 + timedelta(days=40)
+    MetricPoint.objects.bulk_create(
+        [
+            MetricPoint(series=series, snapshot=second, timestamp=when, value=2.0),
+            MetricPoint(series=series, snapshot=first, timestamp=when, value=1.0),
+        ]
+    )
+    found = (
+        api_for(token=world.read)
+        .get(f"/api/v1/projects/{world.p1.pk}/series", {"id": series.pk, "since": when.isoformat()})
+        .json()["series"][0]
+    )
+    assert found["points"]["v"] == [1.0, 2.0]
+    assert found["points"]["snapshot"] == [str(first.uuid), str(second.uuid)]
+    assert found["points"]["t"] == [when.timestamp()] * 2

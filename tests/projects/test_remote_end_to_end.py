@@ -324,7 +324,9 @@ def test_every_preset_round_trips_through_the_platform(
 
     # No token may delete (only owners and admins, signed in): the server's reason comes back.
     gone = snapshots[3]
-    with pytest.raises(PermissionDenied, match="Only owners and admins can archive or delete") as caught:
+    with pytest.raises(
+        PermissionDenied, match="Only owners and admins can archive or delete"
+    ) as caught:
         workspace.delete_snapshot(project.id, gone.id)
     assert caught.value.status == 403
     # The owner deletes it (signed in), and the workspace no longer finds it.
