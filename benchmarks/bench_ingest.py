@@ -223,7 +223,9 @@ def main() -> None:
     parser.add_argument("--snapshots", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--series-snapshots", type=int, default=100_000)
-    parser.add_argument("--workers", type=int, default=4, help="uvicorn worker processes (2 per core)")
+    parser.add_argument(
+        "--workers", type=int, default=4, help="uvicorn worker processes (2 per core)"
+    )
     parser.add_argument(
         "--server-log", default="/tmp/bench-server.log", help="where the server's output goes"
     )
