@@ -463,6 +463,11 @@ def roc_points(
 
 
 class _Curve(_Classification):
+    def __init__(self, *, label: str | int | bool | None = None, points: int = 100) -> None:
+        if not 2 <= points <= 1000:
+            raise ValueError(f"points must be between 2 and 1000, not {points}.")
+        super().__init__(label=label, points=points)
+
     def _scores(self, data: Labelled) -> tuple[np.ndarray, np.ndarray, Any]:
         if data.probas is None:
             raise MetricError("Curves need predicted probabilities (prediction_probas).")
@@ -484,11 +489,6 @@ class _Curve(_Classification):
 class RocCurve(_Curve):
     """ROC curve points (at most `points`) for the positive class or `label`, and its AUC."""
 
-    def __init__(self, *, label: str | int | bool | None = None, points: int = 100) -> None:
-        if not 2 <= points <= 1000:
-            raise ValueError(f"points must be between 2 and 1000, not {points}.")
-        super().__init__(label=label, points=points)
-
     def compute(self, ctx: Context) -> MetricResult:
         values, details = {}, {}
         for side, data in self._sides(ctx).items():
@@ -508,11 +508,6 @@ class RocCurve(_Curve):
 class PrecisionRecallCurve(_Curve):
     """Precision-recall curve points (at most `points`) for the positive class or `label`, and
     the average precision (scikit-learn's definition: sum of precision times recall increments)."""
-
-    def __init__(self, *, label: str | int | bool | None = None, points: int = 100) -> None:
-        if not 2 <= points <= 1000:
-            raise ValueError(f"points must be between 2 and 1000, not {points}.")
-        super().__init__(label=label, points=points)
 
     def compute(self, ctx: Context) -> MetricResult:
         values, details = {}, {}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
+from django.utils.functional import cached_property
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -55,12 +56,17 @@ class ResilientRedisCache(RedisCache):
         # Django makes a cache object per thread and per async context, that is per request under
         # ASGI, and each would open its own Redis connection pool: a TCP connection per request.
         # One client (and pool, which is thread-safe) per process and configuration instead.
-        key = (tuple(self._servers), repr(sorted(self._options.items())))
-        client = _clients.get(key)
+        client = _clients.get(self._client_key)
         if client is None:
             with _clients_lock:
-                client = _clients.setdefault(key, self._class(self._servers, **self._options))
+                client = _clients.setdefault(
+                    self._client_key, self._class(self._servers, **self._options)
+                )
         return client
+
+    @cached_property
+    def _client_key(self) -> tuple[Any, ...]:
+        return (tuple(self._servers), repr(sorted(self._options.items())))
 
     add = _fail_open(False)(RedisCache.add)
     get = _fail_open(lambda self, key, default=None, version=None: default)(RedisCache.get)

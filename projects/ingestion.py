@@ -31,6 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from projects import pgbinary
 from projects.models import (
     MetricPoint,
     MetricSeries,
@@ -387,24 +388,9 @@ def _copy_text(value: Any) -> str:
     return str(value)
 
 
-# PostgreSQL's binary COPY format: a signature, flags and header extension length; then per row
-# the number of columns and each column as its length and big-endian bytes; then -1.
-_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
-_COPY_TRAILER = b"\xff\xff"
-_POINT_ROW = np.dtype(
-    [
-        ("columns", ">i2"),
-        ("series_length", ">i4"),
-        ("series", ">i8"),
-        ("snapshot_length", ">i4"),
-        ("snapshot", ">i8"),
-        ("timestamp_length", ">i4"),
-        ("timestamp", ">i8"),  # microseconds since 2000-01-01 UTC
-        ("value_length", ">i4"),
-        ("value", ">f8"),
-    ]
+_POINT_ROW = pgbinary.copy_row_dtype(
+    ("series", ">i8"), ("snapshot", ">i8"), ("timestamp", ">i8"), ("value", ">f8")
 )
-_POSTGRES_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _insert_points(snapshot_pk: int, timestamp: datetime, points: list[tuple[int, float]]) -> None:
@@ -417,13 +403,10 @@ def _insert_points(snapshot_pk: int, timestamp: datetime, points: list[tuple[int
     # PostgreSQL's binary COPY format by NumPy, with no Python object per row, and PostgreSQL
     # does not parse a timestamp or a number per row either.
     rows = np.empty(len(points), dtype=_POINT_ROW)
-    rows["columns"] = 4
-    for length in ("series_length", "snapshot_length", "timestamp_length", "value_length"):
-        rows[length] = 8
     series, values = zip(*points, strict=True)
     rows["series"] = series
     rows["snapshot"] = snapshot_pk
-    rows["timestamp"] = (timestamp - _POSTGRES_EPOCH) // timedelta(microseconds=1)
+    rows["timestamp"] = pgbinary.micros(timestamp)
     rows["value"] = values
     table = MetricPoint._meta.db_table
     with (
@@ -432,7 +415,7 @@ def _insert_points(snapshot_pk: int, timestamp: datetime, points: list[tuple[int
             f"COPY {table} (series_id, snapshot_id, timestamp, value) FROM STDIN (FORMAT binary)"
         ) as copy,
     ):
-        copy.write(_COPY_HEADER + rows.tobytes() + _COPY_TRAILER)
+        copy.write(pgbinary.copy_data(rows))
 
 
 def _insert(model: type, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import psycopg
 from django.db import connection
 
+from projects import pgbinary
 from projects.models import MetricPoint, MetricSeries, Project, Snapshot
 
 MAX_POINTS = 5000
@@ -60,23 +61,6 @@ def min_max_buckets(timestamps: np.ndarray, values: np.ndarray, points: int) -> 
     return np.union1d(first_min, last_max)
 
 
-# PostgreSQL's binary form of a one-dimensional array without nulls: a 20-byte header (dimensions,
-# flags, element type, length, lower bound), then each element as a 4-byte length and its bytes.
-_ARRAY_HEADER = 20
-_FLOAT8S = np.dtype([("length", ">i4"), ("value", ">f8")])
-_INT8S = np.dtype([("length", ">i4"), ("value", ">i8")])
-_UUIDS = np.dtype([("length", ">i4"), ("value", "V16")])
-_POSTGRES_EPOCH = 946_684_800  # 2000-01-01 in Unix seconds: timestamps are microseconds from it
-
-
-def _array(data: bytes | None, dtype: np.dtype) -> np.ndarray:
-    if data is None:  # no rows
-        return np.empty(0, dtype=dtype["value"].newbyteorder("="))
-    return np.frombuffer(data, dtype=dtype, offset=_ARRAY_HEADER)["value"].astype(
-        dtype["value"].newbyteorder("=")
-    )
-
-
 def _fetch_postgresql(
     series_id: int, since: datetime | None, until: datetime | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +85,7 @@ def _fetch_postgresql(
     with _binary_cursor() as cursor:
         cursor.execute(sql, params, binary=True)
         micros, values = cursor.fetchone()
-    micros_array, values_array = _array(micros, _INT8S), _array(values, _FLOAT8S)
+    micros_array, values_array = pgbinary.int8_array(micros), pgbinary.float8_array(values)
     # The scan returns them in time order as a rule: confirming it is cheaper than sorting.
     if np.any(micros_array[1:] < micros_array[:-1]):
         order = np.argsort(micros_array, kind="stable")
@@ -131,7 +115,7 @@ def _snapshots_at(
         FROM {MetricPoint._meta.db_table} AS point
         JOIN {Snapshot._meta.db_table} AS snapshot ON snapshot.id = point.snapshot_id
         WHERE point.series_id = %s AND point.timestamp = ANY(ARRAY(
-            SELECT '2000-01-01T00:00:00Z'::timestamptz + wanted * interval '1 microsecond'
+            SELECT {pgbinary.EPOCH_SQL} + wanted * interval '1 microsecond'
             FROM unnest(%s::text::int8[]) AS wanted
         ))
     """
@@ -143,10 +127,10 @@ def _snapshots_at(
     by_point: dict[tuple[int, float], tuple[int, str]] = {}
     if keys is not None:
         rows = zip(
-            _array(times, _INT8S).tolist(),
-            _array(found_values, _FLOAT8S).tolist(),
-            _array(keys, _INT8S).tolist(),
-            np.frombuffer(uuids, dtype=_UUIDS, offset=_ARRAY_HEADER)["value"].tolist(),
+            pgbinary.int8_array(times).tolist(),
+            pgbinary.float8_array(found_values).tolist(),
+            pgbinary.int8_array(keys).tolist(),
+            pgbinary.uuid_array(uuids),
             strict=True,
         )
         for when, value, key, raw_uuid in rows:
@@ -172,7 +156,7 @@ def _read_postgresql(
     one: MetricSeries, since: datetime | None, until: datetime | None, points: int
 ) -> SeriesPoints:
     micros, values = _fetch_postgresql(one.pk, since, until)
-    seconds = micros / 1e6 + _POSTGRES_EPOCH
+    seconds = micros / 1e6 + pgbinary.EPOCH_SECONDS
     keep = min_max_buckets(seconds, values, points)
     found = _snapshots_at(one.pk, micros[keep], values[keep])
     # Points of one time in snapshot order, as the other databases read them; the points of a
