@@ -1,4 +1,11 @@
 # The one image for web, worker and beat; docker-compose.yml picks the command.
+
+# The chart library, from the npm registry (package-lock.json pins it).
+FROM node:20-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,6 +25,7 @@ COPY collector collector
 RUN pip install --no-cache-dir -c constraints.txt .
 
 COPY . .
+COPY --from=assets /assets/node_modules node_modules
 # Static files are collected at build time; production settings need an environment to load, and
 # none of these values reach the running containers.
 RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only-build-only \
@@ -28,4 +36,4 @@ RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only-build-only
 
 USER app
 EXPOSE 8000
-CMD ["uvicorn", "mlplatform.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+CMD ["uvicorn", "mlplatform.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", "--ws-max-size", "65536"]

@@ -307,6 +307,51 @@ class RemoteWorkspace(Workspace):
     def delete_snapshot(self, project_id: str, snapshot_id: str) -> None:
         self._request("DELETE", _snapshot_path(project_id, snapshot_id), gone_ok_on_retry=True)
 
+    # ---- dashboards -----------------------------------------------------------------------------
+    # A project's dashboard as code: the same JSON document the browser's editor writes
+    # (the platform's docs/dashboards.md describes it).
+
+    def get_dashboard(self, project_id: str) -> dict[str, Any]:
+        """The project's dashboard: ``{"version": n, "tabs": [...]}``. Version 0 means nobody has
+        saved one yet and this is the default made from what the project received."""
+        return self._request("GET", f"{_project_path(project_id)}/dashboard")
+
+    def set_dashboard(
+        self, project_id: str, dashboard: Mapping[str, Any], *, version: int | None = None
+    ) -> dict[str, Any]:
+        """Replace the project's dashboard with ``dashboard`` (``{"tabs": [...]}``) and return it
+        as stored (ids given to new tabs and panels, defaults filled in).
+
+        With ``version`` (the one read with `get_dashboard`), a change made meanwhile by someone
+        else is not overwritten: `Conflict` is raised instead. A document the platform refuses
+        raises `RemoteError` whose ``fields`` name each bad field, e.g.
+        ``tabs[0].panels[2].series[0].field``.
+        """
+        body: dict[str, Any] = {"tabs": list(dashboard.get("tabs", []))}
+        if version is not None:
+            body["version"] = version
+        return self._request("PUT", f"{_project_path(project_id)}/dashboard", json_body=body)
+
+    def add_panel(
+        self, project_id: str, panel: Mapping[str, Any], *, tab: str = "Overview"
+    ) -> dict[str, Any]:
+        """Append ``panel`` to the tab with this id or title (a new tab if none has it); returns
+        the panel as stored, with its id. Not retried: a retry could add it twice."""
+        answer = self._request(
+            "POST",
+            f"{_project_path(project_id)}/dashboard/panels",
+            json_body={"tab": tab, "panel": dict(panel)},
+            idempotent=False,
+        )
+        return answer["panel"]
+
+    def delete_panel(self, project_id: str, panel_id: str) -> None:
+        self._request(
+            "DELETE",
+            f"{_project_path(project_id)}/dashboard/panels/{urllib.parse.quote(panel_id, safe='')}",
+            gone_ok_on_retry=True,
+        )
+
     # ---- HTTP -----------------------------------------------------------------------------------
 
     def _request(

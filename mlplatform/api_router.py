@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from mlplatform.accounts import api as accounts_api
 from projects import api as projects_api
+from projects import dashboard_api
 
 ORG = r"orgs/(?P<org_id>[^/.]+)"
 PROJECT = r"projects/(?P<project_id>[^/.]+)"
@@ -26,6 +27,36 @@ urlpatterns = [
         "projects/<str:project_id>/series",
         projects_api.MetricsViewSet.as_view({"get": "points"}),
         name="project-series",
+    ),
+    path(
+        "projects/<str:project_id>/dashboard",
+        dashboard_api.DashboardViewSet.as_view({"get": "retrieve", "put": "update"}),
+        name="project-dashboard",
+    ),
+    path(
+        "projects/<str:project_id>/dashboard/panels",
+        dashboard_api.DashboardViewSet.as_view({"post": "add_panel"}),
+        name="project-dashboard-panels",
+    ),
+    path(
+        "projects/<str:project_id>/dashboard/panels/<str:panel_id>",
+        dashboard_api.DashboardViewSet.as_view({"delete": "delete_panel"}),
+        name="project-dashboard-panel",
+    ),
+    path(
+        "projects/<str:project_id>/dashboard/presets",
+        dashboard_api.DashboardViewSet.as_view({"get": "presets", "post": "add_presets"}),
+        name="project-dashboard-presets",
+    ),
+    path(
+        "projects/<str:project_id>/dashboard/data",
+        dashboard_api.DashboardViewSet.as_view({"get": "data"}),
+        name="project-dashboard-data",
+    ),
+    path(
+        "projects/<str:project_id>/dashboard/choices",
+        dashboard_api.DashboardViewSet.as_view({"get": "choices"}),
+        name="project-dashboard-choices",
     ),
     path("", include(router.urls)),
 ]

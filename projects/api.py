@@ -11,9 +11,7 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,7 +33,7 @@ from mlplatform.accounts.scoped_api import OrgScopedViewSet
 from mlplatform.api_errors import error_body
 from projects import series as series_reading
 from projects.ingestion import SnapshotConflict, SnapshotRejected, ingest_snapshot
-from projects.models import MetricSeries, Project, Snapshot, SnapshotStatus, SnapshotTag
+from projects.models import META_KEY, MetricSeries, Project, Snapshot, SnapshotStatus, SnapshotTag
 from projects.serializers import (
     ProjectSerializer,
     ProjectWriteSerializer,
@@ -160,7 +158,6 @@ class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
 
 # ---- snapshots ----------------------------------------------------------------------------------
 
-_META_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _STATUSES = [s.value for s in SnapshotStatus]
 
 
@@ -175,6 +172,20 @@ def _timestamp(request: Request, name: str) -> datetime | None:
             {name: f"{raw!r} is not an ISO 8601 date and time, e.g. 2026-11-01T00:00:00Z."}
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def metadata_filters(request: Request) -> dict[str, str]:
+    """The `meta.<key>=value` query parameters, keys checked."""
+    found = {}
+    for name, value in request.query_params.items():
+        if name.startswith("meta."):
+            key = name[5:]
+            if not META_KEY.match(key):
+                raise ValidationError(
+                    {name: "Metadata keys are letters, digits, '_', '-' and '.' (not '__')."}
+                )
+            found[key] = value
+    return found
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -255,12 +266,11 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
             snapshots = snapshots.filter(timestamp__gte=since)
         if until:
             snapshots = snapshots.filter(timestamp__lt=until)
-        for tag in request.query_params.getlist("tag"):
-            snapshots = snapshots.filter(
-                pk__in=SnapshotTag.objects.filter(project=self.project, tag=tag).values(
-                    "snapshot_id"
-                )
-            )
+        snapshots = snapshots.matching(
+            self.project,
+            tags=request.query_params.getlist("tag"),
+            metadata=metadata_filters(request),
+        )
         statuses = request.query_params.getlist("status")
         if statuses:
             unknown = [s for s in statuses if s not in _STATUSES]
@@ -269,17 +279,6 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
                     {"status": f"Unknown status {unknown[0]!r}; use {', '.join(_STATUSES)}."}
                 )
             snapshots = snapshots.filter(status__in=statuses)
-        for name, value in request.query_params.items():
-            if name.startswith("meta."):
-                key = name[5:]
-                if not _META_KEY.match(key):
-                    raise ValidationError(
-                        {name: "Metadata keys are letters, digits, '_', '-' and '.'."}
-                    )
-                match = Q(**{f"metadata__{key}": value})
-                with contextlib.suppress(ValueError):  # also match 3 for "3", true for "true"
-                    match |= Q(**{f"metadata__{key}": json.loads(value)})
-                snapshots = snapshots.filter(match)
         limit = _int(request, "limit", 100, 1, 500)
         cursor = request.query_params.get("cursor")
         if cursor:

@@ -8,9 +8,14 @@ class ProjectsConfig(AppConfig):
     verbose_name = "Projects"
 
     def ready(self) -> None:
+        from projects.dashboards import ensure_default_dashboard
         from projects.live import broadcast_snapshot
         from projects.signals import snapshot_ingested
 
+        # The default dashboard first, so that the broadcast finds it.
+        snapshot_ingested.connect(
+            ensure_default_dashboard, dispatch_uid="projects.dashboards.ensure_default_dashboard"
+        )
         snapshot_ingested.connect(
             broadcast_snapshot, dispatch_uid="projects.live.broadcast_snapshot"
         )

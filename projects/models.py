@@ -8,8 +8,12 @@ range" reads only that series' rows however many snapshots the project holds.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 import uuid
 import zlib
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
@@ -76,6 +80,32 @@ class SnapshotStatus(models.TextChoices):
     NO_TESTS = "NO_TESTS", "No tests"
 
 
+# A metadata key a filter may name: no "__", which the ORM would read as a lookup path.
+META_KEY = re.compile(r"^(?!.*__)[A-Za-z0-9_.-]{1,100}$")
+
+
+class SnapshotQuerySet(models.QuerySet["Snapshot"]):
+    def matching(
+        self, project: Project, *, tags: Iterable[str] = (), metadata: dict[str, str] | None = None
+    ) -> SnapshotQuerySet:
+        """Snapshots with every given tag and metadata equal to each given value (a value given as
+        text also matches the number or boolean it spells: "3" matches 3, "true" matches true).
+        Keys must match META_KEY (callers check them, to name the bad parameter)."""
+        snapshots = self
+        for tag in tags:
+            snapshots = snapshots.filter(
+                pk__in=SnapshotTag.objects.filter(project=project, tag=tag).values("snapshot_id")
+            )
+        for key, value in (metadata or {}).items():
+            if not META_KEY.match(key):
+                raise ValueError(f"Not a metadata key: {key!r}")
+            match = Q(**{f"metadata__{key}": value})
+            with contextlib.suppress(ValueError):
+                match |= Q(**{f"metadata__{key}": json.loads(value)})
+            snapshots = snapshots.filter(match)
+        return snapshots
+
+
 class Snapshot(models.Model):
     # Internal key: points reference it, and a bigint is half the width of a UUID.
     id = models.BigAutoField(primary_key=True)
@@ -99,6 +129,8 @@ class Snapshot(models.Model):
     # Set when the post-commit work (alerts, live updates) is done; the sweeper finishes the rest.
     processed_at = models.DateTimeField(null=True, blank=True)
     processing_claimed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SnapshotQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -263,3 +295,23 @@ class TestOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.status}"
+
+
+class Dashboard(models.Model):
+    """A project's dashboard: tabs of panels, kept as one validated document (projects/dashboards.py
+    defines and checks it), so that the browser's editor and "dashboard as code" over the API
+    read and write the same thing. `version` rises with every save: a writer that read an older
+    version gets a conflict instead of overwriting someone else's change."""
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="dashboard"
+    )
+    spec = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"dashboard of {self.project_id}"

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 import psycopg
 from django.db import connection
+from django.db.models import QuerySet
 
 from projects import pgbinary
 from projects.models import MetricPoint, MetricSeries, Project, Snapshot
@@ -27,6 +28,8 @@ class SeriesPoints:
     timestamps: np.ndarray  # seconds since the epoch
     values: np.ndarray
     snapshots: list[str | None]  # the id of each point's snapshot
+    # Over every point in the range, before downsampling: count, last, sum, avg, min, max.
+    stats: dict[str, float | None]
 
     @property
     def downsampled(self) -> bool:
@@ -61,8 +64,34 @@ def min_max_buckets(timestamps: np.ndarray, values: np.ndarray, points: int) -> 
     return np.union1d(first_min, last_max)
 
 
+def summarise(values: np.ndarray) -> dict[str, float | None]:
+    """What counters show: the last value and the aggregates over all of them."""
+    if len(values) == 0:
+        return {"count": 0, "last": None, "sum": None, "avg": None, "min": None, "max": None}
+    total = float(values.sum())
+    return {
+        "count": len(values),
+        "last": float(values[-1]),
+        "sum": total,
+        "avg": total / len(values),
+        "min": float(values.min()),
+        "max": float(values.max()),
+    }
+
+
+def _filter_sql(snapshots: QuerySet | None) -> tuple[str, tuple[object, ...]]:
+    """SQL restricting points to a snapshot queryset's rows (tag and metadata filters)."""
+    if snapshots is None:
+        return "", ()
+    sql, params = snapshots.values("pk").query.get_compiler(using="default").as_sql()
+    return f" AND snapshot_id IN ({sql})", tuple(params)
+
+
 def _fetch_postgresql(
-    series_id: int, since: datetime | None, until: datetime | None
+    series_id: int,
+    since: datetime | None,
+    until: datetime | None,
+    snapshots: QuerySet | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A series' times (microseconds since 2000-01-01) and values, in time order, read in one
     index-only scan of the covering index.
@@ -78,9 +107,11 @@ def _fetch_postgresql(
     if until is not None:
         where.append("timestamp < %s")
         params.append(until)
+    restrict, restrict_params = _filter_sql(snapshots)
+    params.extend(restrict_params)
     sql = (
         "SELECT array_send(array_agg(timestamp)), array_send(array_agg(value)) "
-        f"FROM {MetricPoint._meta.db_table} WHERE {' AND '.join(where)}"
+        f"FROM {MetricPoint._meta.db_table} WHERE {' AND '.join(where)}{restrict}"
     )
     with _binary_cursor() as cursor:
         cursor.execute(sql, params, binary=True)
@@ -153,9 +184,13 @@ def _uuid_text(raw: bytes) -> str:
 
 
 def _read_postgresql(
-    one: MetricSeries, since: datetime | None, until: datetime | None, points: int
+    one: MetricSeries,
+    since: datetime | None,
+    until: datetime | None,
+    points: int,
+    snapshots: QuerySet | None,
 ) -> SeriesPoints:
-    micros, values = _fetch_postgresql(one.pk, since, until)
+    micros, values = _fetch_postgresql(one.pk, since, until, snapshots)
     seconds = micros / 1e6 + pgbinary.EPOCH_SECONDS
     keep = min_max_buckets(seconds, values, points)
     found = _snapshots_at(one.pk, micros[keep], values[keep])
@@ -169,13 +204,21 @@ def _read_postgresql(
         seconds[keep][order],
         values[keep][order],
         [found[i][1] for i in order],
+        summarise(values),
     )
 
 
 def _read_other(
-    project: Project, one: MetricSeries, since: datetime | None, until: datetime | None, points: int
+    project: Project,
+    one: MetricSeries,
+    since: datetime | None,
+    until: datetime | None,
+    points: int,
+    snapshots: QuerySet | None,
 ) -> SeriesPoints:
     rows = MetricPoint.objects.filter(series_id=one.pk)
+    if snapshots is not None:
+        rows = rows.filter(snapshot_id__in=snapshots.values("pk"))
     if since is not None:
         rows = rows.filter(timestamp__gte=since)
     if until is not None:
@@ -192,8 +235,10 @@ def _read_other(
             "pk", "uuid"
         )
     )
-    snapshots = [str(uuids[k]) if k in uuids else None for k in keys[keep].tolist()]
-    return SeriesPoints(one, len(values_list), timestamps[keep], values[keep], snapshots)
+    uuids_kept = [str(uuids[k]) if k in uuids else None for k in keys[keep].tolist()]
+    return SeriesPoints(
+        one, len(values_list), timestamps[keep], values[keep], uuids_kept, summarise(values)
+    )
 
 
 def read_series(
@@ -203,11 +248,13 @@ def read_series(
     since: datetime | None,
     until: datetime | None,
     points: int,
+    snapshots: QuerySet | None = None,
 ) -> list[SeriesPoints]:
-    """The points of each series over [since, until), downsampled to at most `points` each."""
+    """The points of each series over [since, until), downsampled to at most `points` each;
+    with `snapshots` (a queryset of the project's snapshots), only the points of those."""
     if connection.vendor == "postgresql":
-        return [_read_postgresql(one, since, until, points) for one in series]
-    return [_read_other(project, one, since, until, points) for one in series]
+        return [_read_postgresql(one, since, until, points, snapshots) for one in series]
+    return [_read_other(project, one, since, until, points, snapshots) for one in series]
 
 
 def as_json(found: list[SeriesPoints]) -> list[dict[str, object]]:

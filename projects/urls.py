@@ -2,13 +2,23 @@
 
 from django.urls import path
 
-from projects import views
+from projects import snapshot_pages, views
 
 ORG = "o/<slug:org_slug>/"
 
 urlpatterns = [
     path(ORG + "projects/new/", views.project_create, name="project_create"),
     path(ORG + "projects/<str:project_id>/", views.project_detail, name="project_detail"),
+    path(
+        ORG + "projects/<str:project_id>/snapshots/",
+        snapshot_pages.snapshot_list,
+        name="snapshot_list",
+    ),
+    path(
+        ORG + "projects/<str:project_id>/snapshots/<str:snapshot_id>/",
+        snapshot_pages.snapshot_detail,
+        name="snapshot_detail",
+    ),
     path(
         ORG + "projects/<str:project_id>/settings/", views.project_settings, name="project_settings"
     ),

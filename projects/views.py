@@ -3,18 +3,19 @@ its settings (rename, describe, restrict to teams, archive, delete)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from mlplatform.accounts.access import Access, Perm, parse_uuid
 from mlplatform.accounts.views import org_page
-from projects.forms import ProjectForm, ProjectTeamsForm, SnapshotFilterForm
-from projects.models import Project, SnapshotTag
+from projects import dashboards, panel_data
+from projects.forms import ProjectForm, ProjectTeamsForm
+from projects.models import Project
 from projects.services import delete_project
 
 PAGE_SIZE = 50
@@ -51,44 +52,51 @@ def project_create(request: HttpRequest, access: Access) -> HttpResponse:
 @org_page()
 @require_safe
 def project_detail(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
+    """The project's dashboard: its tabs and panels, drawn by static/js/dashboard.js from the
+    dashboard API, over the time range and filters in the URL (so a link keeps them)."""
     project = _project(access, project_id)
-    filters = SnapshotFilterForm(request.GET or None)
-    snapshots = project.snapshots.order_by("-timestamp", "-pk")
-    if filters.is_valid():
-        data = filters.cleaned_data
-        if data["since"]:
-            snapshots = snapshots.filter(timestamp__gte=data["since"])
-        if data["until"]:
-            snapshots = snapshots.filter(timestamp__lt=data["until"] + timedelta(days=1))
-        if data["tag"]:
-            snapshots = snapshots.filter(
-                pk__in=SnapshotTag.objects.filter(project=project, tag=data["tag"]).values(
-                    "snapshot_id"
-                )
-            )
-        if data["status"]:
-            snapshots = snapshots.filter(status=data["status"])
-    page = (
-        max(1, int(request.GET.get("page", "1"))) if request.GET.get("page", "1").isdigit() else 1
+    state = dashboards.dashboard_of(project)
+    tabs = state.spec["tabs"]
+    tab = (dashboards.find_tab(state.spec, request.GET.get("tab", "")) if tabs else None) or (
+        tabs[0] if tabs else None
     )
-    total = snapshots.count()
-    rows = list(snapshots.prefetch_related("tag_rows")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+    try:
+        window = panel_data.parse_window(request.GET)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        window = panel_data.parse_window({})
+    slug = access.organization.slug
+    snapshot_url = reverse("snapshot_detail", args=[slug, project.pk, "SNAPSHOT"])
+    config = {
+        "project": str(project.pk),
+        "version": state.version,
+        "tab": tab["id"] if tab else None,
+        "canEdit": access.can(Perm.WRITE),
+        "api": f"/api/v1/projects/{project.pk}/dashboard",
+        "live": f"/ws/projects/{project.pk}/live",
+        "snapshotUrl": snapshot_url,
+        "snapshotsUrl": reverse("snapshot_list", args=[slug, project.pk]),
+        "window": window.as_dict(),
+    }
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("tab", None)
     return render(
         request,
-        "projects/project_detail.html",
+        "projects/dashboard.html",
         {
             "access": access,
             "project": project,
-            "snapshots": rows,
-            "total": total,
-            "page": page,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            "spec": state.spec,
+            "tab": tab,
+            "window": window,
+            "ranges": [*panel_data.RANGES, "all", "custom"],
             "query": query.urlencode(),
-            "filters": filters,
-            "series_count": project.series.count(),
+            "config": config,
+            "total": project.snapshots.count(),
+            "can_edit": access.can(Perm.WRITE),
             "can_ingest": access.can(Perm.ISSUE_INGEST_TOKENS),
+            "meta_filter": " ".join(f"{k}={v}" for k, v in window.metadata.items()),
         },
     )
 

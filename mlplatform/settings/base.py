@@ -96,7 +96,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "static")))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The chart library comes from the npm registry (package.json), installed by scripts/setup into
+# node_modules/ and served from there: never committed, never from a CDN.
+CHART_LIBRARY_DIR = BASE_DIR / "node_modules" / "uplot" / "dist"
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/uplot", CHART_LIBRARY_DIR)]
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

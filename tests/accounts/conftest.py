@@ -41,6 +41,7 @@ def page_kwargs(f: Furnished, member: User) -> dict[str, str]:
         "team_slug": f.team.slug,
         "token_id": str(f.token.pk),
         "project_id": str(f.project.pk),
+        "snapshot_id": str(f.snapshot.uuid),
     }
 
 

@@ -80,6 +80,7 @@ def api_routes(furnished, member) -> list[tuple[str, str, str]]:
         "user_id": member.pk,
         "project_id": furnished.project.pk,
         "snapshot_id": furnished.snapshot.uuid,
+        "panel_id": "p-1",
     }
     routes = []
     for pattern in api_patterns():

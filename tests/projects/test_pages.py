@@ -1,5 +1,5 @@
-"""Project pages: create from the organisation's home, see snapshots, rename, restrict to teams,
-archive and delete."""
+"""Project pages: create from the organisation's home, list snapshots, rename, restrict to teams,
+archive and delete. The snapshot viewer and the list's filters are in test_snapshot_pages.py."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_a_member_creates_a_project_and_sees_how_to_push_to_it(client_for, acme,
     )
     project = Project.objects.get(name="Fraud")
     assert response.url == reverse("project_detail", args=[acme.slug, project.pk])
-    page = client.get(response.url).content.decode()
+    page = client.get(reverse("snapshot_list", args=[acme.slug, project.pk])).content.decode()
     assert "Push the first snapshot" in page
     assert f"--project {project.pk}" in page
     home = client.get(reverse("org_home", args=[acme.slug])).content.decode()
@@ -41,7 +41,7 @@ def test_viewers_cannot_create_projects(client_for, acme, vera):
     assert not Project.objects.exists()
 
 
-def test_the_project_page_lists_and_filters_snapshots(client_for, acme, alice):
+def test_the_snapshot_list_lists_and_filters_snapshots(client_for, acme, alice):
     project = make_project(acme, "Churn")
     start = datetime(2026, 10, 1, tzinfo=UTC)
     for day in range(3):
@@ -50,7 +50,7 @@ def test_the_project_page_lists_and_filters_snapshots(client_for, acme, alice):
         )
         ingest_snapshot(project, json.dumps(document).encode())
     client = client_for(alice)
-    url = reverse("project_detail", args=[acme.slug, project.pk])
+    url = reverse("snapshot_list", args=[acme.slug, project.pk])
     page = client.get(url).content.decode()
     assert all(f"run {day}" in page for day in range(3))
     assert "3 snapshots" in page

@@ -1,18 +1,145 @@
 """Seed the demo: a verified user, an organisation with a second member, a team and projects.
 
-Safe to run again: it finds what exists and adds what is missing.
+Safe to run again: it finds what exists and adds what is missing. The credit scoring project gets
+a month of daily snapshots (`mlplatform.demo_data`) the first time.
 """
 
 from typing import Any
 
+import orjson
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from mlplatform.accounts.models import Membership, Organization, Role, Team, User
-from projects.models import Project
+from mlplatform.demo_data import demo_snapshots
+from projects.dashboards import default_spec, save_dashboard
+from projects.ingestion import ingest_snapshot
+from projects.models import Dashboard, Project
 
+DRIFT = "DatasetDrift(drift_share=0.5)"
+QUALITY = "ClassificationQuality()"
+DATASET = "DatasetSummary(almost_constant=0.95,almost_duplicated=0.95)"
 DEMO_EMAIL = "demo@example.com"
+
+
+def demo_dashboard(project: Project) -> dict[str, Any]:
+    """An overview tab with one panel of every type, before the pre-built tabs of the project."""
+
+    def series(metric: str, field: str, label: str, color: str) -> dict[str, str]:
+        return {"metric": metric, "field": field, "label": label, "color": color}
+
+    overview = {
+        "id": "overview",
+        "title": "Overview",
+        "panels": [
+            {
+                "type": "counter",
+                "title": "ROC AUC (latest)",
+                "size": "third",
+                "aggregate": "last",
+                "series": [series(QUALITY, "current.roc_auc", "ROC AUC", "#2563eb")],
+                "thresholds": [{"value": 0.8, "label": "target"}],
+            },
+            {
+                "type": "counter",
+                "title": "Rows scored this month",
+                "size": "third",
+                "aggregate": "sum",
+                "format": "integer",
+                "series": [series(DATASET, "current.row_count", "rows", "#059669")],
+            },
+            {
+                "type": "test_counts",
+                "title": "Test results",
+                "size": "third",
+            },
+            {
+                "type": "line",
+                "title": "Model quality",
+                "size": "half",
+                "description": "Accuracy and ROC AUC of each day's scored and labelled loans.",
+                "series": [
+                    series(QUALITY, "current.accuracy", "accuracy", "#2563eb"),
+                    series(QUALITY, "current.roc_auc", "ROC AUC", "#d97706"),
+                    series(QUALITY, "current.f1", "F1", "#059669"),
+                ],
+                "thresholds": [{"value": 0.78, "label": "accuracy floor", "color": "#dc2626"}],
+            },
+            {
+                "type": "line",
+                "title": "Share of drifted columns",
+                "size": "half",
+                "format": "percent",
+                "series": [series(DRIFT, "drifted_share", "drifted share", "#7c3aed")],
+                "thresholds": [{"value": 0.5, "label": "dataset drift", "color": "#dc2626"}],
+                "bands": [{"from": 0, "to": 0.3, "color": "#059669", "label": "calm"}],
+            },
+            {
+                "type": "bar",
+                "title": "Drift scores (grouped)",
+                "size": "half",
+                "series": [
+                    series('ColumnDrift(column="income")', "score", "income", "#2563eb"),
+                    series('ColumnDrift(column="loan_amount")', "score", "loan amount", "#d97706"),
+                    series('ColumnDrift(column="age")', "score", "age", "#059669"),
+                ],
+                "thresholds": [{"value": 0.1, "label": "threshold"}],
+            },
+            {
+                "type": "bar",
+                "title": "Missing values by column (stacked)",
+                "size": "half",
+                "stacked": True,
+                "format": "integer",
+                "series": [
+                    series(
+                        'ColumnSummary(column="income")', "current.missing", "income", "#0891b2"
+                    ),
+                    series('ColumnSummary(column="age")', "current.missing", "age", "#db2777"),
+                    series(
+                        'ColumnSummary(column="region")', "current.missing", "region", "#65a30d"
+                    ),
+                ],
+            },
+            {
+                "type": "scatter",
+                "title": "Mean income and loan amount",
+                "size": "half",
+                "series": [
+                    series('ColumnSummary(column="income")', "current.mean", "income", "#2563eb"),
+                    series(
+                        'ColumnSummary(column="loan_amount")', "current.mean", "loan", "#d97706"
+                    ),
+                ],
+            },
+            {
+                "type": "distribution",
+                "title": "Income distribution over time",
+                "size": "half",
+                "metric": 'ColumnDistribution(bins=20,column="income",top=20)',
+            },
+            {
+                "type": "test_status",
+                "title": "Tests per day",
+                "size": "half",
+                "period": "day",
+            },
+            {
+                "type": "text",
+                "title": "About this demo",
+                "size": "half",
+                "text": (
+                    "A month of daily snapshots of a credit-scoring model. Income and loan "
+                    "amounts drift from the third week, model quality dips, and a retrained "
+                    "model (3.2) recovers it. Click any point to open its snapshot."
+                ),
+            },
+        ],
+    }
+    return {"tabs": [overview, *default_spec(project)["tabs"]]}
+
+
 DEMO_PASSWORD = "demo-password"
 
 
@@ -33,9 +160,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--url", default="http://127.0.0.1:8000", help="Where the site is served."
         )
+        parser.add_argument(
+            "--no-snapshots",
+            action="store_false",
+            dest="snapshots",
+            help="Skip the month of demo snapshots (they take a few seconds).",
+        )
 
     @transaction.atomic
-    def handle(self, *args: Any, url: str, **options: Any) -> None:
+    def handle(self, *args: Any, url: str, snapshots: bool = True, **options: Any) -> None:
         demo = _user(DEMO_EMAIL, "Demo User", DEMO_PASSWORD)
         # A colleague who cannot log in (no usable password), so the members page has a second row.
         colleague = _user("ada@example.com", "Ada Colleague", None)
@@ -59,6 +192,10 @@ class Command(BaseCommand):
             name="Churn prediction",
             defaults={"description": "Monthly churn risk for subscribers."},
         )
+        if snapshots:
+            self._seed_snapshots(credit)
+        if snapshots and not Dashboard.objects.filter(project=credit).exists():
+            save_dashboard(credit, demo_dashboard(credit))
         if demo.last_organization_id is None:
             demo.last_organization = org
             demo.save(update_fields=["last_organization"])
@@ -67,3 +204,16 @@ class Command(BaseCommand):
                 f"Demo ready: open {url} and log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
             )
         )
+
+    def _seed_snapshots(self, project: Project) -> None:
+        """A month of daily snapshots, once: a project that has any is left alone."""
+        if project.snapshots.exists():
+            return
+        days = 30
+        # One line per snapshot on a terminal, overwritten in place; plain lines in a log.
+        ending = "\r" if self.stdout.isatty() else "\n"
+        for count, document in enumerate(demo_snapshots(days=days), start=1):
+            ingest_snapshot(project, orjson.dumps(document))
+            self.stdout.write(f"Seeding demo snapshots: {count}/{days}", ending=ending)
+        if ending == "\r":
+            self.stdout.write("")

@@ -1,0 +1,267 @@
+"""REST API for a project's dashboard: the dashboard as code, its pre-built tabs and its data.
+
+/api/v1/projects/{project_id}/dashboard                     GET, PUT (whole document)
+/api/v1/projects/{project_id}/dashboard/panels              POST add a panel to a tab
+/api/v1/projects/{project_id}/dashboard/panels/{panel_id}   DELETE
+/api/v1/projects/{project_id}/dashboard/presets             GET which exist, POST add them as tabs
+/api/v1/projects/{project_id}/dashboard/data                GET what a tab's (or a panel's) charts draw
+/api/v1/projects/{project_id}/dashboard/choices             GET metrics, fields and tests to pick from
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mlplatform.accounts.access import Perm
+from mlplatform.api_errors import error_body
+from projects import dashboards, panel_data
+from projects.api import ProjectScopedViewSet
+from projects.models import Dashboard, MetricSeries, Snapshot, TestOutcome
+
+
+def _state_json(state: dashboards.DashboardState) -> dict[str, Any]:
+    return {
+        "version": state.version,
+        "updated_at": state.updated_at.isoformat() if state.updated_at else None,
+        **state.spec,
+    }
+
+
+def _expected_version(data: Any) -> int | None:
+    raw = data.get("version") if isinstance(data, dict) else None
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise ValidationError({"version": "Expected the whole number read with the dashboard."})
+    return raw
+
+
+def _conflict(exc: dashboards.VersionConflict) -> Response:
+    body = error_body("conflict", str(exc))
+    body["version"] = exc.current
+    return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+_WINDOW_PARAMETERS = [
+    OpenApiParameter(
+        "range",
+        str,
+        enum=[*panel_data.RANGES, "all", "custom"],
+        description="Time range (default 30d); custom takes since and until.",
+    ),
+    OpenApiParameter("since", str, description="Start: a date or ISO 8601 time (custom range)."),
+    OpenApiParameter("until", str, description="End (a date means to the end of that day)."),
+    OpenApiParameter("tag", str, many=True, description="Only snapshots with every given tag."),
+    OpenApiParameter("meta.<key>", str, description="Only snapshots whose metadata matches."),
+]
+
+
+class DashboardViewSet(ProjectScopedViewSet):
+    """A project's dashboard: read by anyone who sees the project, changed by members."""
+
+    queryset = Dashboard.objects.all()
+    org_field = "project__organization"
+    action_permissions = {
+        "retrieve": Perm.READ,
+        "update": Perm.WRITE,
+        "add_panel": Perm.WRITE,
+        "delete_panel": Perm.WRITE,
+        "presets": Perm.READ,
+        "add_presets": Perm.WRITE,
+        "data": Perm.READ,
+        "choices": Perm.READ,
+    }
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(project=self.project)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def retrieve(self, request: Request, **kwargs: Any) -> Response:
+        """The dashboard document (docs/dashboards.md). Version 0: none saved yet, this is the
+        default made from what the project received."""
+        return Response(_state_json(dashboards.dashboard_of(self.project)))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def update(self, request: Request, **kwargs: Any) -> Response:
+        """Replace the whole dashboard. Send the `version` you read to be refused (409) rather
+        than overwrite a change made meanwhile; leave it out to overwrite."""
+        try:
+            dashboards.save_dashboard(
+                self.project,
+                request.data,
+                user=self.access.user,
+                expected_version=_expected_version(request.data),
+            )
+        except dashboards.VersionConflict as exc:
+            return _conflict(exc)
+        return Response(_state_json(dashboards.dashboard_of(self.project)))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def add_panel(self, request: Request, **kwargs: Any) -> Response:
+        """Append a panel to a tab, named by id or title (a new tab when none has that title):
+        `{"tab": "Data drift", "panel": {...}}`."""
+        data = request.data if isinstance(request.data, dict) else {}
+        tab_key = data.get("tab") or "Overview"
+        if not isinstance(tab_key, str) or len(tab_key) > 60:
+            raise ValidationError({"tab": "Expected a tab id or title (at most 60 characters)."})
+        state = dashboards.dashboard_of(self.project)
+        spec = state.spec
+        panel = dashboards.clean_panel(data.get("panel"), spec)
+        tab = dashboards.find_tab(spec, tab_key)
+        if tab is None:
+            tab = {"id": dashboards.new_id("t"), "title": tab_key.strip(), "panels": []}
+            spec["tabs"].append(tab)
+        tab["panels"].append(panel)
+        expected = _expected_version(data)
+        try:
+            dashboards.save_dashboard(
+                self.project,
+                spec,
+                user=self.access.user,
+                expected_version=state.version if expected is None else expected,
+            )
+        except dashboards.VersionConflict as exc:
+            return _conflict(exc)
+        return Response(
+            {
+                "tab": tab["id"],
+                "panel": panel,
+                "version": dashboards.dashboard_of(self.project).version,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(responses={204: None})
+    def delete_panel(self, request: Request, panel_id: str, **kwargs: Any) -> Response:
+        state = dashboards.dashboard_of(self.project)
+        found = dashboards.find_panel(state.spec, panel_id)
+        if found is None:
+            raise Http404(f"No panel {panel_id} on this dashboard.")
+        tab, panel = found
+        tab["panels"].remove(panel)
+        try:
+            dashboards.save_dashboard(
+                self.project, state.spec, user=self.access.user, expected_version=state.version
+            )
+        except dashboards.VersionConflict as exc:
+            return _conflict(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def presets(self, request: Request, **kwargs: Any) -> Response:
+        """The pre-built tabs, and how many panels each would have from the project's data."""
+        return Response({"presets": dashboards.available_presets(self.project)})
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def add_presets(self, request: Request, **kwargs: Any) -> Response:
+        """Add pre-built tabs: `{"presets": ["data_drift", "model_quality"]}`."""
+        data = request.data if isinstance(request.data, dict) else {}
+        keys = data.get("presets")
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+            raise ValidationError(
+                {"presets": f"Expected a list of presets: {', '.join(dashboards.PRESETS)}."}
+            )
+        state = dashboards.dashboard_of(self.project)
+        present = {tab["title"].lower() for tab in state.spec["tabs"]}
+        tabs = [
+            tab
+            for tab in dashboards.preset_tabs(self.project, keys[:10])
+            if tab["title"].lower() not in present
+        ]
+        if not tabs and all(
+            dashboards.PRESETS[key][0].lower() in present
+            for key in keys
+            if key in dashboards.PRESETS
+        ):
+            raise ValidationError({"presets": "These tabs are on the dashboard already."})
+        if not tabs:
+            raise ValidationError(
+                {
+                    "presets": "This project has no data for these tabs yet: push a snapshot with "
+                    "the matching metrics first."
+                }
+            )
+        spec = {"tabs": state.spec["tabs"] + tabs}
+        try:
+            dashboards.save_dashboard(
+                self.project, spec, user=self.access.user, expected_version=state.version
+            )
+        except dashboards.VersionConflict as exc:
+            return _conflict(exc)
+        return Response(
+            _state_json(dashboards.dashboard_of(self.project)) | {"added": [t["id"] for t in tabs]},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("tab", str, description="A tab id (default: the first tab)."),
+            OpenApiParameter("panel", str, description="Or one panel id."),
+            *_WINDOW_PARAMETERS,
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def data(self, request: Request, **kwargs: Any) -> Response:
+        """What each panel of a tab (or one panel) draws over a time range, with the filters. The
+        Server-Timing header gives the time spent reading."""
+        started = time.perf_counter()
+        window = panel_data.parse_window(request.query_params)
+        spec = dashboards.dashboard_of(self.project).spec
+        panel_id, tab_id = request.query_params.get("panel"), request.query_params.get("tab")
+        if panel_id:
+            found = dashboards.find_panel(spec, panel_id)
+            if found is None:
+                raise Http404(f"No panel {panel_id} on this dashboard.")
+            panels = [found[1]]
+        else:
+            tab = dashboards.find_tab(spec, tab_id) if tab_id else (spec["tabs"] or [None])[0]
+            if tab is None and tab_id:
+                raise Http404(f"No tab {tab_id} on this dashboard.")
+            panels = tab["panels"] if tab else []
+        found_data = panel_data.panel_data(self.project, panels, window)
+        elapsed = (time.perf_counter() - started) * 1000
+        response = Response({"window": window.as_dict(), "panels": found_data})
+        response["Server-Timing"] = f"data;dur={elapsed:.1f}"
+        return response
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def choices(self, request: Request, **kwargs: Any) -> Response:
+        """What the editor offers: the project's metrics (type, parameters, fields), the metrics
+        with distributions, and the tests of its recent snapshots."""
+        metrics: dict[str, dict[str, Any]] = {}
+        for metric_id, metric_type, params, field in (
+            MetricSeries.objects.filter(project=self.project)
+            .order_by("metric_type", "metric_id", "field")
+            .values_list("metric_id", "metric_type", "params", "field")
+        ):
+            entry = metrics.setdefault(
+                metric_id,
+                {"metric": metric_id, "type": metric_type, "params": params, "fields": []},
+            )
+            entry["fields"].append(field)
+        recent = Snapshot.objects.filter(project=self.project).order_by("-timestamp")[:20]
+        tests = (
+            TestOutcome.objects.filter(snapshot_id__in=list(recent.values_list("pk", flat=True)))
+            .values("test_id", "name")
+            .distinct()
+            .order_by("name")
+        )
+        return Response(
+            {
+                "metrics": list(metrics.values()),
+                "distributions": [
+                    m["metric"] for m in metrics.values() if m["type"] == "ColumnDistribution"
+                ],
+                "tests": [{"id": t["test_id"], "name": t["name"]} for t in tests],
+                "panel_types": list(dashboards.PANEL_TYPES),
+            }
+        )
