@@ -33,7 +33,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_ingest  # noqa: E402
-from bench_ingest import BIN, environment, percentile  # noqa: E402
+from bench_ingest import BIN, environment, percentile, start_server  # noqa: E402
 
 bench_ingest.DB = "bench_mlp_dash"
 SERIES = [
@@ -211,20 +211,7 @@ def main() -> None:
             f"{time.perf_counter() - started:.0f} s"
         )
         port = 18766
-        log = open("/tmp/bench-dashboard-server.log", "w")  # noqa: SIM115 - open while it runs
-        server = subprocess.Popen(
-            [str(BIN / "uvicorn"), "mlplatform.asgi:application", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.2)
+        server = start_server(port, env, 1, "/tmp/bench-dashboard-server.log")
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         base = f"/api/v1/projects/{project}"
         cases = {

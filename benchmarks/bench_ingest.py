@@ -214,6 +214,35 @@ def time_series(port: int, project: str, token: str, series_id: int, repeat: int
     return timings
 
 
+def start_server(port: int, env: dict[str, str], workers: int, log_path: str) -> subprocess.Popen:
+    """uvicorn as compose runs it, on loopback, once it answers."""
+    log = open(log_path, "w")  # noqa: SIM115 - kept open while the server runs
+    server = subprocess.Popen(
+        [
+            str(BIN / "uvicorn"),
+            "mlplatform.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(100):
+        try:
+            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+            break
+        except OSError:
+            time.sleep(0.2)
+    return server
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values) * 1000, q))
 
@@ -250,30 +279,7 @@ def main() -> None:
             ).stdout
         )
         port = 18765
-        log = open(args.server_log, "w")  # noqa: SIM115 - kept open while the server runs
-        server = subprocess.Popen(
-            [
-                str(BIN / "uvicorn"),
-                "mlplatform.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--no-access-log",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        for _ in range(100):
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.2)
+        server = start_server(port, env, args.workers, args.server_log)
         bodies = snapshot_bodies(args.snapshots + 50)
         push(port, ids["push"], ids["token"], bodies[:50], 2)  # warm up
         started = time.perf_counter()

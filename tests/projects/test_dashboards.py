@@ -376,3 +376,123 @@ def test_clean_spec_fills_in_defaults():
     assert tab["id"].startswith("t-")
     assert tab["panels"][0]["id"].startswith("p-")
     assert tab["panels"][0]["size"] == "half"
+
+
+HOSTILE = [
+    ("put", "", b"{not json", "application/json"),
+    ("put", "", b"tabs=1", "application/x-www-form-urlencoded"),
+    (
+        "put",
+        "",
+        b'{"tabs": [{"title": "x", "panels": [{"type": "line", "title": "' + b"y" * 300 + b'"}]}]}',
+        "application/json",
+    ),
+    ("put", "", json.dumps({"tabs": [], "version": "1"}).encode(), "application/json"),
+    ("put", "", json.dumps({"tabs": [], "version": -1}).encode(), "application/json"),
+    (
+        "put",
+        "",
+        json.dumps(
+            {
+                "tabs": [
+                    {
+                        "title": "t",
+                        "panels": [{"type": "text", "title": "t", "text": "x" * 300_000}],
+                    }
+                ]
+            }
+        ).encode(),
+        "application/json",
+    ),
+    (
+        "put",
+        "",
+        json.dumps({"tabs": [{"id": "../../etc", "title": "t", "panels": []}]}).encode(),
+        "application/json",
+    ),
+    (
+        "put",
+        "",
+        json.dumps(
+            {
+                "tabs": [
+                    {
+                        "title": "t",
+                        "panels": [
+                            {
+                                "type": "line",
+                                "title": "t",
+                                "series": [{"metric": "m", "field": "f"}] * 11,
+                            }
+                        ],
+                    }
+                ]
+            }
+        ).encode(),
+        "application/json",
+    ),
+    (
+        "put",
+        "",
+        json.dumps(
+            {
+                "tabs": [
+                    {
+                        "title": "t",
+                        "panels": [
+                            {
+                                "type": "line",
+                                "title": "t",
+                                "series": [{"metric": "m", "field": "f"}],
+                                "thresholds": [{"value": 1e400}],
+                            }
+                        ],
+                    }
+                ]
+            }
+        )
+        .encode()
+        .replace(b"Infinity", b"1e400"),
+        "application/json",
+    ),
+    ("post", "/panels", b"[1, 2]", "application/json"),
+    ("post", "/panels", json.dumps({"tab": ["x"], "panel": {}}).encode(), "application/json"),
+    ("post", "/panels", json.dumps({"tab": "x" * 100, "panel": {}}).encode(), "application/json"),
+    ("post", "/presets", json.dumps({"presets": "data_drift"}).encode(), "application/json"),
+    ("post", "/presets", json.dumps({"presets": [1]}).encode(), "application/json"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(HOSTILE)))
+def test_hostile_writes_get_a_4xx_json_error_and_change_nothing(world, api_for, bob, case):
+    method, rest, body, content_type = HOSTILE[case]
+    response = getattr(api_for(bob), method)(_url(world.p1, rest), body, content_type=content_type)
+    assert 400 <= response.status_code < 500, response.content[:300]
+    payload = response.json()
+    assert payload["error"]
+    assert payload["detail"]
+    assert not Dashboard.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"range": "forever"}, "range"),
+        ({"range": "custom", "since": "\x00"}, "since"),
+        ({"range": "custom", "until": "2026-13-45"}, "until"),
+        ({"tag": "x" * 101}, "tag"),
+        ({"meta.a__contains": "x"}, "meta.a__contains"),
+        ({"meta.a b": "x"}, "meta.a b"),
+        ({"meta": "a__b=1"}, "meta.a__b"),
+    ],
+)
+def test_hostile_data_queries_name_the_parameter(world, api_for, alice, params, field):
+    response = api_for(alice).get(_url(world.p1, "/data"), params)
+    assert response.status_code == 400, response.content[:300]
+    assert field in response.json()["fields"]
+
+
+def test_unknown_tabs_and_panels_are_404(world, api_for, alice):
+    client = api_for(alice)
+    assert client.get(_url(world.p1, "/data"), {"tab": "nope"}).status_code == 404
+    assert client.get(_url(world.p1, "/data"), {"panel": "x" * 5000}).status_code == 404
