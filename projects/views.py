@@ -81,6 +81,16 @@ def project_detail(request: HttpRequest, access: Access, project_id: str) -> Htt
     }
     query = request.GET.copy()
     query.pop("tab", None)
+    titles = {t["title"].lower() for t in tabs}
+    offers = (
+        [
+            p
+            for p in dashboards.available_presets(project)
+            if p["available"] and p["title"].lower() not in titles
+        ]
+        if access.can(Perm.WRITE)
+        else []
+    )
     return render(
         request,
         "projects/dashboard.html",
@@ -97,6 +107,7 @@ def project_detail(request: HttpRequest, access: Access, project_id: str) -> Htt
             "can_edit": access.can(Perm.WRITE),
             "can_ingest": access.can(Perm.ISSUE_INGEST_TOKENS),
             "meta_filter": " ".join(f"{k}={v}" for k, v in window.metadata.items()),
+            "offers": offers,
         },
     )
 

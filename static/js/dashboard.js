@@ -575,6 +575,19 @@
       await save(next, id);
     }
     if (event.target.closest("#add-presets")) openPresets();
+    const offer = event.target.closest("[data-add-preset]");
+    if (offer) {
+      offer.disabled = true;
+      try {
+        const saved = await api("/presets", { method: "POST", body: { presets: [offer.dataset.addPreset] } });
+        const params = windowQuery();
+        params.set("tab", saved.added[0]);
+        window.location.search = params.toString();
+      } catch (failure) {
+        offer.disabled = false;
+        alert([].concat(failure.body?.fields?.presets || failure.message).join(" "));
+      }
+    }
     if (event.target.closest("[data-close]")) event.target.closest("dialog").close();
   });
 

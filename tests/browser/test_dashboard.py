@@ -127,14 +127,14 @@ def test_a_panel_is_added_through_the_editor(live_server, new_page, demo):
     ]
     # Moving it up and deleting it go through the same document.
     with page.expect_navigation():
-        new_panel.get_by_role("button", name="Move Recall over time up").click()
+        new_panel.get_by_role("button", name="Move panel Recall over time up").click()
     _wait_drawn(page)
     panels = Dashboard.objects.get(project=demo).spec["tabs"][0]["panels"]
     assert panels[-2]["title"] == "Recall over time"
     page.once("dialog", lambda d: d.accept())
     with page.expect_navigation():
         page.get_by_test_id("panel").filter(has_text="Recall over time").get_by_role(
-            "button", name="Delete Recall over time"
+            "button", name="Delete panel Recall over time"
         ).click()
     _wait_drawn(page)
     assert len(Dashboard.objects.get(project=demo).spec["tabs"][0]["panels"]) == before
@@ -211,3 +211,28 @@ def test_a_pushed_snapshot_appears_on_an_open_dashboard(new_page, acme, alice):
             shoot(page, "dashboard-live-update")
     assert uuid.UUID(document["id"])
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("RedisChannelLayer")
+
+
+def test_a_tab_deleted_comes_back_in_one_click(live_server, new_page, demo):
+    page = new_page()
+    _log_in(page, live_server.url, DEMO_EMAIL, DEMO_PASSWORD)
+    page.goto(f"{live_server.url}/o/acme-ml/projects/{demo.pk}/")
+    _wait_drawn(page)
+    assert page.get_by_test_id("preset-offers").count() == 0  # every pre-built tab is there
+    page.get_by_role("button", name="Edit").click()
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_navigation():
+        page.get_by_role("button", name="Delete tab Model quality").click()
+    titles = [t["title"] for t in Dashboard.objects.get(project=demo).spec["tabs"]]
+    assert "Model quality" not in titles
+    offer = page.get_by_test_id("preset-offers").get_by_role("button", name="+ Model quality")
+    with page.expect_navigation():
+        offer.click()
+    _wait_drawn(page)
+    assert (
+        page.get_by_role("link", name="Model quality", exact=True).get_attribute("aria-current")
+        == "page"
+    )
+    assert page.locator("[data-state=drawn]").count() >= 4
+    titles = [t["title"] for t in Dashboard.objects.get(project=demo).spec["tabs"]]
+    assert titles[-1] == "Model quality"

@@ -4,6 +4,7 @@ URL, editing offered to those who may edit, the chart library served from the np
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.conf import settings
@@ -103,3 +104,17 @@ def test_a_missing_chart_library_is_reported_at_start_up(settings, tmp_path):
     settings.CHART_LIBRARY_DIR = tmp_path
     (warning,) = chart_library_installed()
     assert "scripts/setup" in warning.hint
+
+
+def test_pre_built_tabs_the_data_now_allows_are_offered_in_one_click(client_for, acme, bob, vera):
+    project = make_project(acme, "Churn")
+    make_snapshot(project)  # summary and drift metrics, two tests
+    save_dashboard(project, SPEC)
+    url = reverse("project_detail", args=[acme.slug, project.pk])
+    page = client_for(bob).get(url).content.decode()
+    offered = set(re.findall(r'data-add-preset="([a-z_]+)"', page))
+    assert offered == {"data_quality", "data_drift", "tests"}  # no model metrics pushed
+    assert "data-add-preset" not in client_for(vera).get(url).content.decode()
+    save_dashboard(project, {"tabs": [*SPEC["tabs"], {"title": "Data drift", "panels": []}]})
+    page = client_for(bob).get(url).content.decode()
+    assert set(re.findall(r'data-add-preset="([a-z_]+)"', page)) == {"data_quality", "tests"}
