@@ -1,1 +1,1 @@
-"""Alerts: rules over snapshots, alert states, and email, Slack and webhook delivery (to be built)."""
+"""Alerts: rules over snapshots, alert states, and email, Slack and webhook delivery."""

@@ -3,6 +3,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from alerts import api as alerts_api
 from mlplatform.accounts import api as accounts_api
 from projects import api as projects_api
 from projects import dashboard_api
@@ -20,6 +21,10 @@ router.register(f"{ORG}/projects", projects_api.OrgProjectViewSet, basename="org
 router.register("projects", projects_api.ProjectViewSet, basename="project")
 router.register(f"{PROJECT}/snapshots", projects_api.SnapshotViewSet, basename="project-snapshot")
 router.register(f"{PROJECT}/metrics", projects_api.MetricsViewSet, basename="project-metric")
+router.register(f"{ORG}/alert-channels", alerts_api.ChannelViewSet, basename="org-alert-channel")
+router.register(f"{PROJECT}/alert-rules", alerts_api.RuleViewSet, basename="project-alert-rule")
+router.register(f"{PROJECT}/alerts", alerts_api.AlertViewSet, basename="project-alert")
+router.register(f"{PROJECT}/silences", alerts_api.SilenceViewSet, basename="project-silence")
 
 urlpatterns = [
     path("me", accounts_api.MeView.as_view(), name="api-me"),

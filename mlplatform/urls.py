@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", api_not_found),  # JSON, not an HTML page, for unknown API URLs
     path("", include("mlplatform.accounts.urls")),
+    path("", include("alerts.urls")),
     path("", include("projects.urls")),
 ]
 

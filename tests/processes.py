@@ -90,6 +90,7 @@ def child_environment(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
     env.update(
         DJANGO_SETTINGS_MODULE="mlplatform.settings.test",
+        TEST_CELERY_QUEUE=settings.CELERY_TASK_DEFAULT_QUEUE,
         DATABASE_URL=database_url(),
         PYTHONUNBUFFERED="1",
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",

@@ -200,7 +200,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "projects.sweep_unprocessed_snapshots",
         "schedule": 60.0,
     },
+    "alerts-no-data": {"task": "alerts.evaluate_no_data", "schedule": 60.0},
+    "alerts-reminders": {"task": "alerts.send_reminders", "schedule": 60.0},
+    "alerts-deliver-due": {"task": "alerts.deliver_due", "schedule": 30.0},
 }
+
+# Alert delivery (alerts/delivery.py): attempts per message, and the backoff between them.
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", 6, min_value=1, max_value=20)
+ALERTS_RETRY_BASE_SECONDS = env.int("ALERTS_RETRY_BASE_SECONDS", 10, min_value=1, max_value=3600)
+ALERTS_RETRY_MAX_SECONDS = 900
+ALERTS_HTTP_TIMEOUT = env.int("ALERTS_HTTP_TIMEOUT", 10, min_value=1, max_value=60)
+# This many rules of one project firing together reach a channel as one digest.
+ALERTS_DIGEST_THRESHOLD = env.int("ALERTS_DIGEST_THRESHOLD", 3, min_value=2, max_value=100)
+SLACK_HOOKS_HOST = "hooks.slack.com"
+# Hosts that outbound alert requests may reach over http and on private addresses: for the test
+# suite's loopback stand-ins for Slack and webhooks only; never set in production.
+OUTBOUND_INSECURE_HOSTS: list[str] = []
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:

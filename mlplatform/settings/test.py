@@ -27,9 +27,23 @@ CHANNEL_LAYERS = redis_channel_layer(REDIS_URL, prefix="test-asgi")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_ALWAYS_EAGER = False
 # A queue per test process: tasks queued by one run are never consumed by another's workers.
-CELERY_TASK_DEFAULT_QUEUE = f"test-{os.getpid()}"
+# Child processes (servers, workers) a test starts use the test process's queue (given to them as
+# TEST_CELERY_QUEUE), so that what a worker queues in turn reaches the test's workers too.
+CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", "") or f"test-{os.getpid()}"
 
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# A child process (a worker in an end-to-end test) mails a loopback SMTP server of the test's.
+if env.str("TEST_SMTP_PORT", ""):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": env.int("TEST_SMTP_PORT", 25), "timeout": 5},
+        }
+    }
+# The loopback servers standing in for Slack and webhooks, and quick retries.
+OUTBOUND_INSECURE_HOSTS = ["127.0.0.1"]
+ALERTS_RETRY_BASE_SECONDS = 0.2  # type: ignore[assignment]
+ALERTS_RETRY_MAX_SECONDS = 2
 DEFAULT_FROM_EMAIL = "ML Monitor <noreply@testserver>"
 
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -10,6 +10,26 @@
   const panelsById = new Map();
   for (const tab of spec.tabs) for (const panel of tab.panels) panelsById.set(panel.id, panel);
   const charts = new Map(); // panel id -> {plot, data, snapshots, seriesIds}
+  // Firing alert rules on a metric field (from the alerts app's banner): their panels are marked
+  // and their thresholds drawn in red.
+  // Kept apart from the panels: the dashboard document saved by the editor must not carry them.
+  const firing = JSON.parse(document.getElementById("firing-alerts")?.textContent || "[]");
+  const alertLines = new Map(); // panel id -> threshold lines of its firing rules
+  for (const panel of panelsById.values()) {
+    const hits = firing.filter((a) => a.metric && (panel.series || []).some((s) => s.metric === a.metric && s.field === a.field));
+    if (!hits.length) continue;
+    alertLines.set(panel.id, hits.filter((a) => typeof a.threshold === "number").map((a) => ({ value: a.threshold, label: `alert: ${a.rule}`, color: "#dc2626" })));
+    const node = document.querySelector(`[data-panel-id="${CSS.escape(panel.id)}"]`);
+    node?.classList.add("alerting");
+    node?.querySelector(".panel-head h3")?.after(...hits.map((a) => {
+      const link = document.createElement("a");
+      link.className = `alert-badge severity-${a.severity}`;
+      link.href = a.url;
+      link.textContent = `firing: ${a.rule}`;
+      link.dataset.testid = "alert-badge";
+      return link;
+    }));
+  }
   const STATUS_COLORS = {
     SUCCESS: "#16a34a", WARNING: "#d97706", FAIL: "#dc2626", ERROR: "#7c3aed", SKIPPED: "#9ca3af",
   };
@@ -188,6 +208,7 @@
     const width = Math.max(200, holder.clientWidth || holder.parentElement.clientWidth || 400);
     const height = options.height || (panel.size === "full" ? 280 : 240);
     const bars = options.bars;
+    const lines = [...(panel.thresholds || []), ...(alertLines.get(panel.id) || [])];
     // uPlot turns a series' fill into a function: keep the plain colours for the bars.
     const colors = series.map((s) => s.fill || s.stroke);
     const yRange = (u, min, max) => {
@@ -199,7 +220,7 @@
           high = Math.max(0, ...totals);
         }
       }
-      for (const t of panel.thresholds || []) { low = Math.min(low ?? t.value, t.value); high = Math.max(high ?? t.value, t.value); }
+      for (const t of lines) { low = Math.min(low ?? t.value, t.value); high = Math.max(high ?? t.value, t.value); }
       if (low === null || high === null) return [0, 1];
       if (low === high) { const pad = Math.abs(low) * 0.1 || 1; return [low - pad, high + pad]; }
       const pad = (high - low) * 0.08;
@@ -225,7 +246,7 @@
         draw: [(u) => {
           if (bars) drawBars(u, bars.stacked, colors);
           if (options.paint) options.paint(u);
-          drawThresholds(u, panel);
+          drawThresholds(u, panel, lines);
         }],
       },
     };
@@ -250,10 +271,10 @@
     }
   }
 
-  function drawThresholds(u, panel) {
+  function drawThresholds(u, panel, lines) {
     const ctx = u.ctx;
     const { left, width } = u.bbox;
-    for (const t of panel.thresholds || []) {
+    for (const t of lines) {
       const y = Math.round(u.valToPos(t.value, "y", true));
       ctx.save();
       ctx.strokeStyle = t.color || "#dc2626";

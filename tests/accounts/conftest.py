@@ -1,11 +1,15 @@
-"""Acme's furniture for the tenancy tests: a team, a project, a token, a pending invitation."""
+"""Acme's furniture for the tenancy tests: a team, a project, a token, a pending invitation, and
+an alert channel, rule, firing alert and silence."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from alerts.models import Alert, AlertRule, Channel, Silence, State
 from mlplatform.accounts import services
 from mlplatform.accounts.models import ApiToken, Invitation, Organization, Team, TokenScope, User
 from projects.models import Project, Snapshot
@@ -20,6 +24,10 @@ class Furnished:
     token: ApiToken
     invitation: Invitation
     snapshot: Snapshot
+    channel: Channel
+    rule: AlertRule
+    alert: Alert
+    silence: Silence
 
 
 @pytest.fixture
@@ -29,7 +37,20 @@ def furnished(acme: Organization, bob: User) -> Furnished:
     token, _ = make_token(acme, TokenScope.INGEST, project=project)
     invitation = services.invite(owner_access(acme), email="newcomer@example.com")
     snapshot = make_snapshot(project)
-    return Furnished(acme, team, project, token, invitation, snapshot)
+    channel = Channel.objects.create(
+        organization=acme, kind="email", name="On call", config={"addresses": ["oncall@acme.test"]}
+    )
+    rule = AlertRule.objects.create(
+        project=project, name="Tests fail", kind="tests_failed", config={"tests": "any"}
+    )
+    rule.channels.add(channel)
+    alert = Alert.objects.create(
+        rule=rule, project=project, severity=rule.severity, state=State.FIRING, value=1.0
+    )
+    silence = Silence.objects.create(project=project, ends_at=timezone.now() + timedelta(hours=1))
+    return Furnished(
+        acme, team, project, token, invitation, snapshot, channel, rule, alert, silence
+    )
 
 
 def page_kwargs(f: Furnished, member: User) -> dict[str, str]:
@@ -42,6 +63,9 @@ def page_kwargs(f: Furnished, member: User) -> dict[str, str]:
         "token_id": str(f.token.pk),
         "project_id": str(f.project.pk),
         "snapshot_id": str(f.snapshot.uuid),
+        "channel_id": str(f.channel.pk),
+        "rule_id": str(f.rule.pk),
+        "silence_id": str(f.silence.pk),
     }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
+from alerts import urls as alert_page_urls
+from alerts.models import AlertRule, Channel, Silence
 from mlplatform.accounts import urls as page_urls
 from mlplatform.accounts.models import TokenScope
 from mlplatform.api_router import router
@@ -18,7 +20,11 @@ from tests.factories import make_project, make_token
 pytestmark = pytest.mark.django_db
 
 
-PAGE_PATTERNS = [*page_urls.urlpatterns, *project_page_urls.urlpatterns]
+PAGE_PATTERNS = [
+    *page_urls.urlpatterns,
+    *project_page_urls.urlpatterns,
+    *alert_page_urls.urlpatterns,
+]
 
 
 def org_page_names() -> list[str]:
@@ -37,6 +43,10 @@ def test_the_page_list_is_not_empty():
         "org_settings",
         "org_delete",
         "project_detail",
+        "alert_list",
+        "alert_channels",
+        "project_alerts",
+        "alert_rule_detail",
     } <= set(org_page_names())
 
 
@@ -74,6 +84,10 @@ def api_routes(furnished, member) -> list[tuple[str, str, str]]:
         "org-team": furnished.team.pk,
         "org-token": furnished.token.pk,
         "project": furnished.project.pk,
+        "org-alert-channel": furnished.channel.pk,
+        "project-alert-rule": furnished.rule.pk,
+        "project-alert": furnished.alert.pk,
+        "project-silence": furnished.silence.pk,
     }
     values = {
         "org_id": furnished.org.pk,
@@ -138,6 +152,10 @@ def test_an_outsider_gets_404_for_every_org_api_object(api_for, furnished, bob, 
     assert furnished.org.memberships.count() == 3
     furnished.token.refresh_from_db()
     assert furnished.token.revoked_at is None
+    assert Channel.objects.get(pk=furnished.channel.pk).name == "On call"
+    assert AlertRule.objects.get(pk=furnished.rule.pk).name == "Tests fail"
+    assert Silence.objects.get(pk=furnished.silence.pk).ends_at == furnished.silence.ends_at
+    assert not furnished.channel.messages.exists()
 
 
 def test_lists_show_only_the_callers_own_organisations(api_for, acme, charlie, globex):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from alerts.models import AlertRule, Channel, Message, Silence
 from mlplatform.accounts.models import ApiToken, Invitation, Membership, Team
 from tests.accounts.conftest import page_kwargs
 from tests.accounts.test_cross_tenant import _call, api_routes, org_page_names, page_url
 
 pytestmark = pytest.mark.django_db
 
-GET_ONLY_PAGES = {"org_home", "project_detail", "snapshot_list", "snapshot_detail"}
+GET_ONLY_PAGES = {"org_home", "project_detail", "snapshot_list", "snapshot_detail", "alert_list"}
 READ_ONLY_PAGES = {
     "org_home",
     "org_members",
@@ -23,6 +24,11 @@ READ_ONLY_PAGES = {
     "project_settings",
     "snapshot_list",
     "snapshot_detail",
+    "alert_list",
+    "alert_channels",
+    "alert_channel_edit",
+    "project_alerts",
+    "alert_rule_detail",
 }
 
 
@@ -35,6 +41,14 @@ def _snapshot(org) -> tuple:
         ApiToken.objects.filter(organization=org, revoked_at__isnull=True).count(),
         ApiToken.objects.filter(organization=org).count(),
         Invitation.objects.pending().filter(organization=org).count(),
+        sorted(Channel.objects.filter(organization=org).values_list("name", "enabled", "secret")),
+        sorted(
+            AlertRule.objects.filter(project__organization=org).values_list(
+                "name", "enabled", "severity"
+            )
+        ),
+        sorted(Silence.objects.filter(project__organization=org).values_list("pk", "ends_at")),
+        Message.objects.filter(channel__organization=org).count(),
     )
 
 

@@ -70,6 +70,13 @@ def test_the_demo_dashboard_draws_every_panel_type_with_data(live_server, new_pa
     assert counters
     assert all(text not in ("", "—") for text in counters)
     assert page.get_by_text("SUCCESS").first.is_visible() or page.locator(".status-count").count()
+    # The demo's income drift fires: its chart is marked, and the banner says so.
+    badge = page.get_by_test_id("alert-badge")
+    assert badge.count() >= 1
+    assert badge.first.inner_text() == "firing: Income drifts"
+    marked = page.locator(".panel.alerting h3").all_inner_texts()
+    assert "Drift scores (grouped)" in marked
+    assert "Income drifts" in page.get_by_test_id("firing-alerts").inner_text()
     shoot(page, "dashboard-demo-1280")
     phone = new_page(width=390, height=844)
     _log_in(phone, live_server.url, DEMO_EMAIL, DEMO_PASSWORD)
@@ -179,10 +186,10 @@ def test_a_pushed_snapshot_appears_on_an_open_dashboard(new_page, acme, alice):
     secret = make_token(acme, TokenScope.INGEST, project=project)[1]
     port = free_port()
     args = [str(BIN / "uvicorn"), "mlplatform.asgi:application", "--port", str(port)]
-    with running(args, child_environment(), ready="Uvicorn running on") as web:
+    with running(args, child_environment(), ready="Uvicorn running on"):
         base = f"http://127.0.0.1:{port}"
-        # The web process queues to its own test queue (named by its pid): a worker consumes it.
-        with celery_worker(f"test-{web.proc.pid}"):
+        # The web process queues to the test run's queue: a worker consumes it.
+        with celery_worker(settings.CELERY_TASK_DEFAULT_QUEUE):
             page = new_page()
             _log_in(page, base, alice.email, PASSWORD)
             page.goto(f"{base}/o/{acme.slug}/projects/{project.pk}/?tab=")

@@ -202,10 +202,10 @@ def test_it_delivers_a_snapshot_pushed_over_http_and_processed_by_a_real_worker(
         headers={"Authorization": f"Bearer {world.ingest}", "Content-Type": "application/json"},
         method="POST",
     )
-    # The server queues processing on its own queue (test-<its pid>); a worker takes it from there.
+    # The server queues processing on the test run's queue; a worker takes it from there.
     with (
         open_socket(server, world.p1.pk, user=bob) as socket,
-        celery_worker(f"test-{server.process.proc.pid}") as worker,
+        celery_worker(settings.CELERY_TASK_DEFAULT_QUEUE) as worker,
     ):
         with urllib.request.urlopen(request, timeout=WAIT) as response:
             assert response.status == 201

@@ -11,6 +11,9 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from alerts.models import AlertRule
+from alerts.services import create_channel, create_rule
+from alerts.validation import clean_channel, clean_rule
 from mlplatform.accounts.models import Membership, Organization, Role, Team, User
 from mlplatform.demo_data import demo_snapshots
 from projects.dashboards import default_spec, save_dashboard
@@ -196,6 +199,8 @@ class Command(BaseCommand):
             self._seed_snapshots(credit)
         if snapshots and not Dashboard.objects.filter(project=credit).exists():
             save_dashboard(credit, demo_dashboard(credit))
+        if snapshots and not AlertRule.objects.filter(project=credit).exists():
+            self._seed_alerts(org, credit)
         if demo.last_organization_id is None:
             demo.last_organization = org
             demo.save(update_fields=["last_organization"])
@@ -204,6 +209,56 @@ class Command(BaseCommand):
                 f"Demo ready: open {url} and log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
             )
         )
+
+    def _seed_alerts(self, org: Organization, project: Project) -> None:
+        """An email channel to the owners and four rules; income drift fires in the demo's data
+        (its notice is printed in the terminal, where the demo's emails go)."""
+        channel = create_channel(
+            org,
+            clean_channel(
+                org, {"kind": "email", "name": "Owners by email", "config": {"roles": ["owner"]}}
+            ),
+        )
+        rules = [
+            {
+                "name": "ROC AUC below 0.8",
+                "kind": "metric",
+                "severity": "critical",
+                "pending_count": 2,
+                "config": {
+                    "metric": QUALITY,
+                    "field": "current.roc_auc",
+                    "condition": "lt",
+                    "threshold": 0.8,
+                },
+            },
+            {
+                "name": "Income drifts",
+                "kind": "metric",
+                "severity": "warning",
+                "repeat_minutes": 1440,
+                "config": {
+                    "metric": 'ColumnDrift(column="income")',
+                    "field": "score",
+                    "condition": "gte",
+                    "threshold": 0.1,
+                },
+            },
+            {
+                "name": "Critical tests fail",
+                "kind": "tests_failed",
+                "severity": "critical",
+                "config": {"tests": "critical"},
+            },
+            {
+                "name": "No snapshot for two days",
+                "kind": "no_data",
+                "severity": "warning",
+                "config": {"minutes": 2880},
+            },
+        ]
+        for rule in rules:
+            create_rule(project, clean_rule(project, {**rule, "channels": [str(channel.pk)]}), None)
 
     def _seed_snapshots(self, project: Project) -> None:
         """A month of daily snapshots, once: a project that has any is left alone."""

@@ -1,0 +1,588 @@
+"""REST API for alerts: an organisation's channels, a project's rules, alerts and silences.
+
+/api/v1/orgs/{org_id}/alert-channels                       GET list, POST create
+/api/v1/orgs/{org_id}/alert-channels/{id}                  GET, PATCH, DELETE
+/api/v1/orgs/{org_id}/alert-channels/{id}/test             POST send a test message (202)
+/api/v1/orgs/{org_id}/alert-channels/{id}/enable           POST enable a disabled channel
+/api/v1/orgs/{org_id}/alert-channels/{id}/rotate-secret    POST a new webhook signing secret
+/api/v1/projects/{project_id}/alert-rules                  GET list, POST create
+/api/v1/projects/{project_id}/alert-rules/{id}             GET, PATCH, DELETE
+/api/v1/projects/{project_id}/alert-rules/{id}/history     GET changes of state, newest first
+/api/v1/projects/{project_id}/alerts                       GET list (filter by state)
+/api/v1/projects/{project_id}/alerts/{id}                  GET with its history and messages
+/api/v1/projects/{project_id}/silences                     GET list, POST create
+/api/v1/projects/{project_id}/silences/{id}                DELETE (ends it now)
+
+Input is checked by alerts.validation, as the pages' is; a webhook's signing secret appears in
+the answers to its creation and to rotate-secret only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, TextChoices
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+
+from alerts import services
+from alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertRule,
+    Channel,
+    ChannelKind,
+    Message,
+    MessageKind,
+    Notification,
+    RuleKind,
+    Severity,
+    Silence,
+    State,
+)
+from alerts.validation import clean_channel, clean_rule, clean_silence
+from mlplatform.accounts.access import Perm, parse_uuid
+from mlplatform.accounts.scoped_api import OrgScopedViewSet
+from projects.api import ProjectScopedViewSet
+
+MAX_LIMIT = 500
+
+
+def _limit(request: Request, default: int = 100) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValidationError({"limit": f"Expected a whole number from 1 to {MAX_LIMIT}."})
+    return int(raw)
+
+
+def _checked(check: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """Run an alerts.validation function; its errors become the API's 400 naming each field."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as exc:
+        raise serializers.ValidationError(as_serializer_error(exc)) from None
+
+
+def _one_of(choices: type[TextChoices], **kwargs: Any) -> serializers.CharField:
+    """A choice as text, its values in the description: channels, rules and messages all have a
+    `kind`, of different sets, which the schema would otherwise number (KindA59Enum)."""
+    return serializers.CharField(help_text=f"One of: {', '.join(choices.values)}.", **kwargs)
+
+
+# ---- representations ----------------------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["attempt", "status", "error", "http_status", "started_at", "finished_at"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    channel = serializers.UUIDField(source="channel_id", read_only=True)
+    alert = serializers.UUIDField(source="alert_id", read_only=True, allow_null=True)
+    kind = _one_of(MessageKind, read_only=True)
+    notifications = NotificationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "channel",
+            "alert",
+            "kind",
+            "status",
+            "attempts",
+            "error",
+            "created_at",
+            "sent_at",
+            "notifications",
+        ]
+
+
+class LastMessageSerializer(serializers.ModelSerializer):
+    kind = _one_of(MessageKind, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "kind", "status", "error", "created_at", "sent_at"]
+
+
+class ChannelSerializer(serializers.ModelSerializer):
+    """A channel. Its config (with a Slack or webhook URL, whose path is a credential) is shown to
+    those who may change it; readers see the target host only."""
+
+    organization = serializers.UUIDField(source="organization_id", read_only=True)
+    kind = _one_of(ChannelKind, read_only=True)
+    config = serializers.SerializerMethodField()
+    target = serializers.CharField(read_only=True)
+    last_message = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Channel
+        fields = [
+            "id",
+            "organization",
+            "kind",
+            "name",
+            "target",
+            "config",
+            "send_resolved",
+            "enabled",
+            "disabled_reason",
+            "disabled_at",
+            "created_at",
+            "last_message",
+        ]
+
+    def get_config(self, channel: Channel) -> dict[str, Any] | None:
+        if channel.kind != ChannelKind.EMAIL and not self.context.get("reveal"):
+            return None
+        return channel.config
+
+    def get_last_message(self, channel: Channel) -> dict[str, Any] | None:
+        latest = self.context.get("latest")
+        message = (
+            latest.get(channel.pk)
+            if latest is not None
+            else channel.messages.order_by("-created_at").first()
+        )
+        return LastMessageSerializer(message).data if message else None
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    project = serializers.UUIDField(source="project_id", read_only=True)
+    kind = _one_of(RuleKind, read_only=True)
+    description = serializers.CharField(source="describe", read_only=True)
+    channels = serializers.SerializerMethodField()
+    last_snapshot = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AlertRule
+        fields = [
+            "id",
+            "project",
+            "name",
+            "kind",
+            "description",
+            "config",
+            "severity",
+            "pending_count",
+            "repeat_minutes",
+            "channels",
+            "enabled",
+            "state",
+            "last_value",
+            "last_evaluated_at",
+            "last_snapshot",
+            "created_at",
+        ]
+
+    def get_channels(self, rule: AlertRule) -> list[str]:
+        return [str(channel.pk) for channel in rule.channels.all()]
+
+    def get_last_snapshot(self, rule: AlertRule) -> str | None:
+        return str(rule.last_snapshot.uuid) if rule.last_snapshot else None
+
+
+class EventSerializer(serializers.ModelSerializer):
+    alert = serializers.UUIDField(source="alert_id", read_only=True, allow_null=True)
+    from_state = _one_of(State, read_only=True)
+    to_state = _one_of(State, read_only=True)
+    snapshot = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AlertEvent
+        fields = [
+            "id",
+            "alert",
+            "from_state",
+            "to_state",
+            "value",
+            "snapshot",
+            "detail",
+            "created_at",
+        ]
+
+    def get_snapshot(self, event: AlertEvent) -> str | None:
+        return str(event.snapshot.uuid) if event.snapshot else None
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    rule = serializers.UUIDField(source="rule_id", read_only=True)
+    rule_name = serializers.CharField(source="rule.name", read_only=True)
+    project = serializers.UUIDField(source="project_id", read_only=True)
+    snapshot = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "rule",
+            "rule_name",
+            "project",
+            "severity",
+            "state",
+            "started_at",
+            "fired_at",
+            "resolved_at",
+            "value",
+            "snapshot",
+        ]
+
+    def get_snapshot(self, alert: Alert) -> str | None:
+        return str(alert.snapshot.uuid) if alert.snapshot else None
+
+
+class AlertDetailSerializer(AlertSerializer):
+    events = EventSerializer(many=True, read_only=True)
+    messages = MessageSerializer(many=True, read_only=True)
+
+    class Meta(AlertSerializer.Meta):
+        fields = [*AlertSerializer.Meta.fields, "events", "messages"]
+
+
+class SilenceSerializer(serializers.ModelSerializer):
+    project = serializers.UUIDField(source="project_id", read_only=True)
+    rule = serializers.UUIDField(source="rule_id", read_only=True, allow_null=True)
+    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Silence
+        fields = [
+            "id",
+            "project",
+            "rule",
+            "starts_at",
+            "ends_at",
+            "reason",
+            "active",
+            "created_by",
+            "created_at",
+        ]
+
+    def get_active(self, silence: Silence) -> bool:
+        return silence.starts_at <= timezone.now() < silence.ends_at
+
+
+# ---- input, for the schema: alerts.validation checks it -----------------------------------------
+
+
+class ChannelInput(serializers.Serializer):
+    kind = _one_of(ChannelKind)
+    name = serializers.CharField(max_length=100)
+    config = serializers.DictField(
+        help_text='email: {"addresses": [...], "roles": [...]}; slack and webhook: {"url": ...}.'
+    )
+    send_resolved = serializers.BooleanField(required=False, default=True)
+
+
+class RuleInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    kind = _one_of(RuleKind)
+    config = serializers.DictField(help_text="By kind: see docs/alerts.md.")
+    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.WARNING)
+    pending_count = serializers.IntegerField(min_value=1, max_value=100, default=1)
+    repeat_minutes = serializers.IntegerField(min_value=0, max_value=10_080, default=0)
+    channels = serializers.ListField(child=serializers.UUIDField(), default=list)
+    enabled = serializers.BooleanField(default=True)
+
+
+class SilenceInput(serializers.Serializer):
+    rule = serializers.UUIDField(required=False, allow_null=True)
+    starts_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+    ends_at = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+# ---- channels -----------------------------------------------------------------------------------
+
+
+class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet):
+    """The organisation's notification channels: read by members and viewers, changed by members."""
+
+    queryset = Channel.objects.all()
+    serializer_class = ChannelSerializer
+    action_permissions = {
+        "list": Perm.READ,
+        "retrieve": Perm.READ,
+        "create": Perm.WRITE,
+        "partial_update": Perm.WRITE,
+        "destroy": Perm.WRITE,
+        "test": Perm.WRITE,
+        "enable": Perm.WRITE,
+        "rotate_secret": Perm.WRITE,
+    }
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "reveal": self.access.can(Perm.WRITE)}
+
+    def list(self, request: Request, **kwargs: Any) -> Response:
+        channels = list(self.get_queryset())
+        context = {**self.get_serializer_context(), "latest": services.latest_messages(channels)}
+        return Response(ChannelSerializer(channels, many=True, context=context).data)
+
+    def _body(self, channel: Channel, **extra: Any) -> dict[str, Any]:
+        return {**ChannelSerializer(channel, context=self.get_serializer_context()).data, **extra}
+
+    @extend_schema(
+        request=ChannelInput,
+        responses={201: ChannelSerializer},
+        description="A webhook's answer also holds its signing `secret`, shown this once.",
+    )
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        data = _checked(clean_channel, self.access.organization, request.data)
+        channel = services.create_channel(self.access.organization, data)
+        extra = {"secret": channel.secret} if channel.kind == ChannelKind.WEBHOOK else {}
+        return Response(self._body(channel, **extra), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ChannelInput,
+        responses=ChannelSerializer,
+        description="Change the name, config or send_resolved; a disabled channel stays "
+        "disabled until POST .../enable.",
+    )
+    def partial_update(self, request: Request, **kwargs: Any) -> Response:
+        channel = self.get_object()
+        data = _checked(clean_channel, self.access.organization, request.data, channel=channel)
+        return Response(self._body(services.update_channel(channel, data)))
+
+    def destroy(self, request: Request, **kwargs: Any) -> Response:
+        services.delete_channel(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, **kwargs: Any) -> Response:
+        """Queue a test message; its outcome shows in the channel's `last_message`."""
+        message = services.send_test(self.get_object())
+        return Response(
+            {"message": str(message.pk), "status": message.status},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(request=None, responses=ChannelSerializer)
+    @action(detail=True, methods=["post"])
+    def enable(self, request: Request, **kwargs: Any) -> Response:
+        return Response(self._body(services.enable_channel(self.get_object())))
+
+    @extend_schema(
+        request=None,
+        responses=ChannelSerializer,
+        description="A new signing secret for a webhook, in `secret`, shown this once.",
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret", url_name="rotate")
+    def rotate_secret(self, request: Request, **kwargs: Any) -> Response:
+        channel = self.get_object()
+        secret = services.rotate_secret(channel)
+        return Response(self._body(channel, secret=secret))
+
+
+# ---- rules --------------------------------------------------------------------------------------
+
+
+class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    """A project's alert rules: read by anyone who sees the project, changed by members."""
+
+    queryset = AlertRule.objects.prefetch_related("channels").select_related("last_snapshot")
+    serializer_class = RuleSerializer
+    org_field = "project__organization"
+    action_permissions = {
+        "list": Perm.READ,
+        "retrieve": Perm.READ,
+        "history": Perm.READ,
+        "create": Perm.WRITE,
+        "partial_update": Perm.WRITE,
+        "destroy": Perm.WRITE,
+    }
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(project=self.project)
+
+    @extend_schema(request=RuleInput, responses={201: RuleSerializer})
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        data = _checked(clean_rule, self.project, request.data)
+        rule = services.create_rule(self.project, data, self.access.user)
+        return Response(RuleSerializer(rule).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=RuleInput,
+        responses=RuleSerializer,
+        description="Fields left out keep their values; a config given replaces the whole config.",
+    )
+    def partial_update(self, request: Request, **kwargs: Any) -> Response:
+        rule = self.get_object()
+        data = _checked(clean_rule, self.project, request.data, rule=rule)
+        return Response(RuleSerializer(services.update_rule(rule, data)).data)
+
+    def destroy(self, request: Request, **kwargs: Any) -> Response:
+        services.delete_rule(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("limit", int, description=f"Page size, 1 to {MAX_LIMIT} (100)."),
+            OpenApiParameter("cursor", str, description="The `next` value of the previous page."),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, **kwargs: Any) -> Response:
+        """The rule's changes of state, newest first: `{"results": [...], "next": cursor}`."""
+        rule = self.get_object()
+        events = rule.events.select_related("snapshot").order_by("-created_at", "-id")
+        limit = _limit(request)
+        cursor = request.query_params.get("cursor")
+        if cursor:
+            valid = cursor.isdigit() and len(cursor) < 19  # a bigint
+            last = rule.events.filter(pk=int(cursor)).first() if valid else None
+            if last is None:
+                raise ValidationError(
+                    {"cursor": "Not a cursor from this API; use the `next` value as given."}
+                )
+            events = events.filter(
+                Q(created_at__lt=last.created_at) | Q(created_at=last.created_at, pk__lt=last.pk)
+            )
+        page = list(events[: limit + 1])
+        more = len(page) > limit
+        page = page[:limit]
+        return Response(
+            {
+                "results": EventSerializer(page, many=True).data,
+                "next": str(page[-1].pk) if more else None,
+            }
+        )
+
+
+# ---- alerts -------------------------------------------------------------------------------------
+
+_ALERT_STATES = ["open", State.PENDING, State.FIRING, State.RESOLVED]
+
+
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    """A project's alerts (episodes of its rules), newest first."""
+
+    queryset = Alert.objects.select_related("rule", "snapshot")
+    serializer_class = AlertSerializer
+    org_field = "project__organization"
+    action_permissions = {"list": Perm.READ, "retrieve": Perm.READ}
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(project=self.project)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "state", str, enum=_ALERT_STATES, description="open: pending or firing."
+            ),
+            OpenApiParameter("rule", str, description="Only this rule's alerts."),
+            OpenApiParameter("limit", int, description=f"At most this many, 1 to {MAX_LIMIT}."),
+        ],
+        responses=AlertSerializer(many=True),
+    )
+    def list(self, request: Request, **kwargs: Any) -> Response:
+        alerts = self.get_queryset().order_by("-started_at")
+        state = request.query_params.get("state")
+        if state:
+            if state not in _ALERT_STATES:
+                raise ValidationError(
+                    {"state": f"Unknown state {state!r}; use {', '.join(_ALERT_STATES)}."}
+                )
+            alerts = (
+                alerts.filter(resolved_at__isnull=True)
+                if state == "open"
+                else alerts.filter(state=state)
+            )
+        rule = request.query_params.get("rule")
+        if rule:
+            if parse_uuid(rule) is None:
+                raise ValidationError({"rule": "Expected a rule id."})
+            alerts = alerts.filter(rule_id=parse_uuid(rule))
+        page = alerts[: _limit(request)]
+        return Response(AlertSerializer(page, many=True).data)
+
+    @extend_schema(responses=AlertDetailSerializer)
+    def retrieve(self, request: Request, **kwargs: Any) -> Response:
+        alert = self.get_object()
+        alert = (
+            Alert.objects.filter(pk=alert.pk)
+            .select_related("rule", "snapshot")
+            .prefetch_related("events__snapshot", "messages__notifications")
+            .get()
+        )
+        return Response(AlertDetailSerializer(alert).data)
+
+
+# ---- silences -----------------------------------------------------------------------------------
+
+_SILENCE_STATES = ["active", "scheduled", "ended"]
+
+
+class SilenceViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
+    """A project's silences and maintenance windows; DELETE ends one now (it stays listed)."""
+
+    queryset = Silence.objects.select_related("created_by")
+    serializer_class = SilenceSerializer
+    org_field = "project__organization"
+    action_permissions = {"list": Perm.READ, "create": Perm.WRITE, "destroy": Perm.WRITE}
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(project=self.project)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("state", str, enum=_SILENCE_STATES),
+            OpenApiParameter("limit", int, description=f"At most this many, 1 to {MAX_LIMIT}."),
+        ],
+        responses=SilenceSerializer(many=True),
+    )
+    def list(self, request: Request, **kwargs: Any) -> Response:
+        silences = self.get_queryset().order_by("-starts_at")
+        state = request.query_params.get("state")
+        now = timezone.now()
+        if state == "active":
+            silences = silences.active(now)
+        elif state == "scheduled":
+            silences = silences.filter(starts_at__gt=now)
+        elif state == "ended":
+            silences = silences.filter(ends_at__lte=now)
+        elif state:
+            raise ValidationError(
+                {"state": f"Unknown state {state!r}; use {', '.join(_SILENCE_STATES)}."}
+            )
+        return Response(SilenceSerializer(silences[: _limit(request)], many=True).data)
+
+    @extend_schema(request=SilenceInput, responses={201: SilenceSerializer})
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        """Mute a rule (or, without one, every rule of the project) until `ends_at`; with a
+        `starts_at` to come, a maintenance window."""
+        data = _checked(clean_silence, self.project, request.data)
+        user = self.access.user
+        if data["starts_at"] > timezone.now():
+            silence = services.schedule_maintenance(
+                self.project,
+                data["starts_at"],
+                data["ends_at"],
+                data["reason"],
+                user,
+                rule=data["rule"],
+            )
+        else:
+            silence = services.mute(
+                self.project, data["rule"], data["ends_at"], data["reason"], user
+            )
+        return Response(SilenceSerializer(silence).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, **kwargs: Any) -> Response:
+        services.end_silence(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
