@@ -98,3 +98,4 @@ from metrics.snapshot import Snapshot, SnapshotError
 from metrics.workspace import LocalWorkspace, Workspace, WorkspaceError
 
 from metrics.remote import RemoteWorkspace  # isort: skip (kept last)
+from metrics.collector_client import CollectorClient  # isort: skip (uses RemoteWorkspace)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from alerts import api as alerts_api
+from collector import api as collector_api
 from mlplatform.accounts import api as accounts_api
 from projects import api as projects_api
 from projects import dashboard_api
@@ -25,6 +26,8 @@ router.register(f"{ORG}/alert-channels", alerts_api.ChannelViewSet, basename="or
 router.register(f"{PROJECT}/alert-rules", alerts_api.RuleViewSet, basename="project-alert-rule")
 router.register(f"{PROJECT}/alerts", alerts_api.AlertViewSet, basename="project-alert")
 router.register(f"{PROJECT}/silences", alerts_api.SilenceViewSet, basename="project-silence")
+
+COLLECTOR = "collectors/<str:collector_id>"
 
 urlpatterns = [
     path("me", accounts_api.MeView.as_view(), name="api-me"),
@@ -62,6 +65,43 @@ urlpatterns = [
         "projects/<str:project_id>/dashboard/choices",
         dashboard_api.DashboardViewSet.as_view({"get": "choices"}),
         name="project-dashboard-choices",
+    ),
+    path(
+        "projects/<str:project_id>/collectors",
+        collector_api.ProjectCollectorViewSet.as_view({"get": "list", "post": "create"}),
+        name="project-collectors",
+    ),
+    path(
+        COLLECTOR,
+        collector_api.CollectorViewSet.as_view(
+            {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+        ),
+        name="collector",
+    ),
+    path(
+        f"{COLLECTOR}/reference",
+        collector_api.CollectorViewSet.as_view({"get": "reference", "put": "upload_reference"}),
+        name="collector-reference",
+    ),
+    path(
+        f"{COLLECTOR}/data",
+        collector_api.CollectorViewSet.as_view({"post": "data"}),
+        name="collector-data",
+    ),
+    path(
+        f"{COLLECTOR}/labels",
+        collector_api.CollectorViewSet.as_view({"post": "labels"}),
+        name="collector-labels",
+    ),
+    path(
+        f"{COLLECTOR}/run",
+        collector_api.CollectorViewSet.as_view({"post": "run"}),
+        name="collector-run",
+    ),
+    path(
+        f"{COLLECTOR}/runs",
+        collector_api.CollectorViewSet.as_view({"get": "runs"}),
+        name="collector-runs",
     ),
     path("", include(router.urls)),
 ]

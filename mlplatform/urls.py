@@ -17,6 +17,7 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # JSON, not an HTML page, for unknown API URLs
     path("", include("mlplatform.accounts.urls")),
     path("", include("alerts.urls")),
+    path("", include("collector.urls")),
     path("", include("projects.urls")),
 ]
 

@@ -203,7 +203,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "alerts-no-data": {"task": "alerts.evaluate_no_data", "schedule": 60.0},
     "alerts-reminders": {"task": "alerts.send_reminders", "schedule": 60.0},
     "alerts-deliver-due": {"task": "alerts.deliver_due", "schedule": 30.0},
+    "collector-run-due": {"task": "collector.run_due", "schedule": 30.0},
+    "collector-quality-due": {"task": "collector.quality_due", "schedule": crontab(minute=7)},
+    "collector-purge": {"task": "collector.purge", "schedule": crontab(minute=37)},
 }
+
+# The largest body the collector's intake accepts (rows, labels, a reference upload).
+COLLECTOR_MAX_BODY_BYTES = env.int(
+    "COLLECTOR_MAX_BODY_BYTES", 20 * 1024 * 1024, min_value=1024, max_value=1024**3
+)
 
 # Alert delivery (alerts/delivery.py): attempts per message, and the backoff between them.
 ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", 6, min_value=1, max_value=20)

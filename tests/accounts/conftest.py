@@ -1,5 +1,5 @@
-"""Acme's furniture for the tenancy tests: a team, a project, a token, a pending invitation, and
-an alert channel, rule, firing alert and silence."""
+"""Acme's furniture for the tenancy tests: a team, a project, a token, a pending invitation, an
+alert channel, rule, firing alert and silence, and a collector."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert, AlertRule, Channel, Silence, State
+from collector.models import Collector
 from mlplatform.accounts import services
 from mlplatform.accounts.models import ApiToken, Invitation, Organization, Team, TokenScope, User
 from projects.models import Project, Snapshot
@@ -28,6 +29,7 @@ class Furnished:
     rule: AlertRule
     alert: Alert
     silence: Silence
+    collector: Collector
 
 
 @pytest.fixture
@@ -48,8 +50,14 @@ def furnished(acme: Organization, bob: User) -> Furnished:
         rule=rule, project=project, severity=rule.severity, state=State.FIRING, value=1.0
     )
     silence = Silence.objects.create(project=project, ends_at=timezone.now() + timedelta(hours=1))
+    collector = Collector.objects.create(
+        project=project,
+        name="c",
+        config={"presets": ["data_drift"], "quality_presets": ["classification"], "definition": {}},
+        every_minutes=60,
+    )
     return Furnished(
-        acme, team, project, token, invitation, snapshot, channel, rule, alert, silence
+        acme, team, project, token, invitation, snapshot, channel, rule, alert, silence, collector
     )
 
 
@@ -66,6 +74,7 @@ def page_kwargs(f: Furnished, member: User) -> dict[str, str]:
         "channel_id": str(f.channel.pk),
         "rule_id": str(f.rule.pk),
         "silence_id": str(f.silence.pk),
+        "collector_id": str(f.collector.pk),
     }
 
 

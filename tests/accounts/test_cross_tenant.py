@@ -9,6 +9,9 @@ from django.urls import URLPattern, get_resolver, reverse
 
 from alerts import urls as alert_page_urls
 from alerts.models import AlertRule, Channel, Silence
+from collector import urls as collector_page_urls
+from collector.intake import accept_reference
+from collector.models import Collector, LabelBatch, ReferenceDataset, RowBatch, Run
 from mlplatform.accounts import urls as page_urls
 from mlplatform.accounts.models import TokenScope
 from mlplatform.api_router import router
@@ -24,6 +27,7 @@ PAGE_PATTERNS = [
     *page_urls.urlpatterns,
     *project_page_urls.urlpatterns,
     *alert_page_urls.urlpatterns,
+    *collector_page_urls.urlpatterns,
 ]
 
 
@@ -47,6 +51,8 @@ def test_the_page_list_is_not_empty():
         "alert_channels",
         "project_alerts",
         "alert_rule_detail",
+        "project_collectors",
+        "collector_detail",
     } <= set(org_page_names())
 
 
@@ -198,3 +204,55 @@ def test_the_resolver_has_no_org_route_outside_the_enumerated_modules():
     for route, pattern in walk(get_resolver().url_patterns):
         if any(key in route for key in ("org_slug", "org_id", "project_id")):
             assert pattern.name in covered, route
+
+
+def collector_api_routes(furnished) -> list[tuple[str, str, str]]:
+    """(route name, method, url) for every /api/v1/collectors/{id}/... route and method."""
+    return [
+        (p.name, method, reverse(p.name, kwargs={"collector_id": furnished.collector.pk}))
+        for p in api_urlpatterns
+        if hasattr(p, "callback") and "collector_id" in p.pattern.converters
+        for method in p.callback.actions
+    ]
+
+
+def test_an_outsider_gets_404_for_every_collector_api_route(
+    api_for, furnished, alice, charlie, globex
+):
+    collector = furnished.collector
+    accept_reference(collector, b"age,plan\n31,a\n42,b\n", "text/csv", "reference.csv")
+    routes = collector_api_routes(furnished)
+    assert {name for name, _, _ in routes} >= {
+        "collector",
+        "collector-reference",
+        "collector-data",
+        "collector-labels",
+        "collector-run",
+        "collector-runs",
+    }
+    # The routes exist: Acme's owner reads each of them.
+    for name, method, url in routes:
+        if method == "get":
+            assert api_for(alice).get(url).status_code == 200, f"GET {url} ({name})"
+    _, write_secret = make_token(globex, TokenScope.WRITE)
+    _, ingest_secret = make_token(globex, TokenScope.INGEST, project=make_project(globex, "G"))
+    callers = {
+        "charlie's session": api_for(charlie),
+        "globex write token": api_for(token=write_secret),
+        "globex ingest token": api_for(token=ingest_secret),
+    }
+    checked = 0
+    for who, client in callers.items():
+        for name, method, url in routes:
+            response = _call(client, method, url)
+            assert response.status_code == 404, f"{who} {method.upper()} {url} ({name})"
+            assert response.json()["error"] == "not_found"
+            checked += 1
+    assert checked >= 3 * 9
+    # Nothing changed in Acme's collector.
+    stored = Collector.objects.get(pk=collector.pk)
+    assert (stored.name, stored.enabled, stored.config) == ("c", True, collector.config)
+    assert ReferenceDataset.objects.filter(collector=collector).count() == 1
+    assert not RowBatch.objects.filter(collector=collector).exists()
+    assert not LabelBatch.objects.filter(collector=collector).exists()
+    assert not Run.objects.filter(collector=collector).exists()

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from alerts.models import AlertRule, Channel, Message, Silence
+from collector.models import Collector, ReferenceDataset
 from mlplatform.accounts.models import ApiToken, Invitation, Membership, Team
 from tests.accounts.conftest import page_kwargs
 from tests.accounts.test_cross_tenant import _call, api_routes, org_page_names, page_url
@@ -29,6 +30,8 @@ READ_ONLY_PAGES = {
     "alert_channel_edit",
     "project_alerts",
     "alert_rule_detail",
+    "project_collectors",
+    "collector_detail",
 }
 
 
@@ -49,6 +52,12 @@ def _snapshot(org) -> tuple:
         ),
         sorted(Silence.objects.filter(project__organization=org).values_list("pk", "ends_at")),
         Message.objects.filter(channel__organization=org).count(),
+        sorted(
+            Collector.objects.filter(project__organization=org).values_list(
+                "name", "enabled", "every_minutes", "cron"
+            )
+        ),
+        ReferenceDataset.objects.filter(collector__project__organization=org).count(),
     )
 
 

@@ -397,7 +397,7 @@ def test_the_project_navigation_marks_the_current_section(client_for, alice, chu
     for url in (list_url(churn), viewer_url(churn, snapshot.uuid)):
         nav = parse(client_for(alice).get(url)).find("nav", class_="subnav")
         links = {a.text: a for a in nav.find_all("a")}
-        assert set(links) == {"Dashboard", "Snapshots", "Alerts", "Settings"}
+        assert set(links) == {"Dashboard", "Snapshots", "Alerts", "Collectors", "Settings"}
         assert links["Snapshots"].attrs.get("aria-current") == "page"
         assert links["Dashboard"].attrs["href"] == reverse(
             "project_detail", args=[churn.organization.slug, churn.pk]

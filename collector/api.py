@@ -1,0 +1,263 @@
+"""REST API of the collector.
+
+/api/v1/projects/{project_id}/collectors        GET list, POST create
+/api/v1/collectors/{id}                         GET, PATCH, DELETE
+/api/v1/collectors/{id}/reference               GET its summary, PUT a CSV or Parquet file
+/api/v1/collectors/{id}/data                    POST rows (JSON records, CSV or Parquet)
+/api/v1/collectors/{id}/labels                  POST targets by prediction id
+/api/v1/collectors/{id}/run                     POST compute now
+/api/v1/collectors/{id}/runs                    GET the runs, newest first
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from collector import intake, runs
+from collector.models import Collector, Run, summary
+from collector.validation import clean_collector
+from mlplatform.accounts.access import Access, Perm, access_for_request, parse_uuid
+from mlplatform.accounts.scoped_api import OrgScopedViewSet
+from mlplatform.api_errors import error_body
+from projects.api import ProjectScopedViewSet
+from projects.models import Project
+
+
+def collector_json(collector: Collector) -> dict[str, Any]:
+    reference = intake.current_reference(collector)
+    return {
+        "id": str(collector.pk),
+        "project": str(collector.project_id),
+        "name": collector.name,
+        **collector.config,
+        "every_minutes": collector.every_minutes,
+        "every_rows": collector.every_rows,
+        "cron": collector.cron or None,
+        "labels_window_hours": collector.labels_window_hours,
+        "retention_hours": collector.retention_hours,
+        "enabled": collector.enabled,
+        "created_at": collector.created_at.isoformat(),
+        "reference": None if reference is None else reference_json(reference),
+        **{
+            k: v.isoformat() if hasattr(v, "isoformat") else v
+            for k, v in summary(collector).items()
+        },
+    }
+
+
+def reference_json(reference: Any) -> dict[str, Any]:
+    return {
+        "id": str(reference.pk),
+        "filename": reference.filename,
+        "rows": reference.rows,
+        "columns": reference.columns,
+        "size_bytes": reference.size_bytes,
+        "uploaded_at": reference.uploaded_at.isoformat(),
+    }
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    return {
+        "id": str(run.pk),
+        "rows": run.rows,
+        "window_start": run.window_start.isoformat(),
+        "window_end": run.window_end.isoformat(),
+        "snapshot": str(run.snapshot.uuid) if run.snapshot else None,
+        "quality_snapshot": str(run.quality_snapshot.uuid) if run.quality_snapshot else None,
+        "labelled_rows": run.labelled_rows,
+        "created_at": run.created_at.isoformat(),
+    }
+
+
+def _rejected(exc: intake.Rejected, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
+    fields = {key: [value] for key, value in exc.fields.items()} or None
+    return Response(error_body("invalid_rows", exc.message, fields), status=code)
+
+
+class ProjectCollectorViewSet(ProjectScopedViewSet):
+    """A project's collectors: listed by readers, created by members."""
+
+    queryset = Collector.objects.all()
+    org_field = "project__organization"
+    action_permissions = {"list": Perm.READ, "create": Perm.WRITE}
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(project=self.project)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def list(self, request: Request, **kwargs: Any) -> Response:
+        return Response([collector_json(c) for c in self.get_queryset().order_by("name")])
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    def create(self, request: Request, **kwargs: Any) -> Response:
+        data = clean_collector(request.data)
+        collector = Collector.objects.create(project=self.project, **data)
+        return Response(collector_json(collector), status=status.HTTP_201_CREATED)
+
+
+class CollectorViewSet(OrgScopedViewSet):
+    """One collector, under /api/v1/collectors/{id}: the organisation and project come from it; a
+    caller who cannot see its project gets 404. An ingest token of its project may send rows and
+    labels."""
+
+    queryset = Collector.objects.all()
+    org_field = "project__organization"
+    max_body_setting = "COLLECTOR_MAX_BODY_BYTES"
+    action_permissions = {
+        "retrieve": Perm.READ,
+        "partial_update": Perm.WRITE,
+        "destroy": Perm.WRITE,
+        "reference": Perm.READ,
+        "upload_reference": Perm.WRITE,
+        "data": Perm.INGEST,
+        "labels": Perm.INGEST,
+        "run": Perm.WRITE,
+        "runs": Perm.READ,
+    }
+    collector: Collector
+
+    def resolve_access(self, request: Request) -> Access:
+        collector_id = parse_uuid(self.kwargs["collector_id"])
+        collector = (
+            Collector.objects.select_related("project").filter(pk=collector_id).first()
+            if collector_id
+            else None
+        )
+        if collector is None:
+            raise Http404("No such collector.")
+        project: Project = collector.project
+        access = access_for_request(request, org_id=project.organization_id)
+        if access.token is not None:
+            visible = access.token.project_id in (None, project.pk)
+        else:
+            visible = access.projects().filter(pk=project.pk).exists()
+        if not visible:
+            raise Http404("No such collector.")
+        self.collector = collector
+        return access
+
+    def scope_queryset(self, queryset: Any) -> Any:
+        return queryset.filter(pk=self.collector.pk)
+
+    def _raw(self, request: Request) -> bytes:
+        # The raw stream: Django's request.body would refuse anything over its form limit.
+        return request._request.read()
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def retrieve(self, request: Request, **kwargs: Any) -> Response:
+        return Response(collector_json(self.collector))
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def partial_update(self, request: Request, **kwargs: Any) -> Response:
+        data = clean_collector(request.data, collector=self.collector)
+        for field, value in data.items():
+            setattr(self.collector, field, value)
+        self.collector.save()
+        return Response(collector_json(self.collector))
+
+    @extend_schema(responses={204: None})
+    def destroy(self, request: Request, **kwargs: Any) -> Response:
+        self.collector.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def reference(self, request: Request, **kwargs: Any) -> Response:
+        found = intake.current_reference(self.collector)
+        if found is None:
+            raise Http404("This collector has no reference yet.")
+        return Response(reference_json(found))
+
+    @extend_schema(request={"text/csv": OpenApiTypes.BINARY}, responses={201: OpenApiTypes.OBJECT})
+    def upload_reference(self, request: Request, **kwargs: Any) -> Response:
+        """Replace the reference with a CSV or Parquet body (Content-Type text/csv or
+        application/vnd.apache.parquet)."""
+        try:
+            found = intake.accept_reference(
+                self.collector,
+                self._raw(request),
+                request.content_type or "",
+                request.headers.get("X-Filename", ""),
+            )
+        except intake.Rejected as exc:
+            return _rejected(exc)
+        return Response(reference_json(found), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
+    def data(self, request: Request, **kwargs: Any) -> Response:
+        """Rows: a JSON list of objects, a CSV or a Parquet body. Each row may carry
+        `prediction_id` and `timestamp`. Stored before the answer (202); nothing is stored from a
+        refused request. With an `Idempotency-Key` header, a retry of a stored request is
+        answered 200 with the batch it stored, and stores nothing."""
+        if not self.collector.enabled:
+            return Response(
+                error_body("collector_disabled", "This collector is disabled; enable it first."),
+                status=status.HTTP_409_CONFLICT,
+            )
+        try:
+            batch, created = intake.accept_rows(
+                self.collector,
+                self._raw(request),
+                request.content_type or "",
+                key=request.headers.get("Idempotency-Key", "").strip(),
+            )
+        except intake.Rejected as exc:
+            if exc.fields.get("Content-Type"):
+                raise UnsupportedMediaType(exc.fields["Content-Type"]) from None
+            return _rejected(exc)
+        if self.collector.every_rows:
+            transaction.on_commit(lambda: _queue_if_due(self.collector))
+        if not created:  # a retry of a request stored before: its batch, not a second one
+            return Response({"accepted": batch.rows, "batch": batch.pk, "repeated": True})
+        return Response(
+            {"accepted": batch.rows, "batch": batch.pk}, status=status.HTTP_202_ACCEPTED
+        )
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
+    def labels(self, request: Request, **kwargs: Any) -> Response:
+        """Targets that arrived later: `[{"prediction_id": ..., "target": ...}]`. Quality snapshots
+        follow for the runs whose rows they complete."""
+        try:
+            found = intake.accept_labels(self.collector, self._raw(request))
+        except intake.Rejected as exc:
+            return _rejected(exc)
+        from collector.tasks import compute_quality_task
+
+        collector_id = str(self.collector.pk)
+        transaction.on_commit(lambda: compute_quality_task.delay(collector_id))
+        return Response({"accepted": found.count}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    def run(self, request: Request, **kwargs: Any) -> Response:
+        """Compute a snapshot of the pending rows now (in a worker)."""
+        from collector.tasks import compute_task
+
+        pending = runs.pending_rows(self.collector)
+        if not pending:
+            return Response(
+                error_body("nothing_pending", "No rows are waiting: send some first."),
+                status=status.HTTP_409_CONFLICT,
+            )
+        collector_id = str(self.collector.pk)
+        transaction.on_commit(lambda: compute_task.delay(collector_id, True))
+        return Response({"queued": True, "pending_rows": pending}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def runs(self, request: Request, **kwargs: Any) -> Response:
+        found = self.collector.runs.select_related("snapshot", "quality_snapshot")[:200]
+        return Response({"results": [run_json(r) for r in found]})
+
+
+def _queue_if_due(collector: Collector) -> None:
+    from collector.tasks import compute_task
+
+    if runs.is_due(collector):
+        compute_task.delay(str(collector.pk))

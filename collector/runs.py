@@ -1,0 +1,293 @@
+"""Computing snapshots from the buffer: which collectors are due, one run at a time per collector,
+the data snapshot stored through the ingestion service in the same transaction that marks its
+batches consumed, the quality snapshot once labels arrive, and retention.
+
+A run holds its collector's row lock (taken with SKIP LOCKED: a second worker simply moves on)
+from reading the batches to the commit. If the worker dies at any step, the transaction rolls
+back: no snapshot, no batch consumed, and the next run takes the same rows again. A snapshot's id
+is derived from its batches, so a run repeated after a crash between commit and acknowledgement
+would be answered as the same snapshot, never a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+import pandas as pd
+from celery.schedules import crontab
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from collector.intake import (
+    ID_COLUMN,
+    TIME_COLUMN,
+    current_reference,
+    read_parquet,
+    reference_frame,
+)
+from collector.models import Collector, LabelBatch, RowBatch, Run
+from metrics.cli import PRESETS, PresetOptions
+from metrics.definition import DataDefinition
+from metrics.report import Report
+from projects.ingestion import ingest_snapshot
+
+logger = logging.getLogger(__name__)
+
+QUALITY_PRESETS = (
+    "classification",
+    "regression",
+    "binary_classification_tests",
+    "regression_tests",
+)
+
+
+def parse_cron(expression: str) -> crontab:
+    """A five-field cron expression (minute hour day-of-month month day-of-week) as Celery's
+    crontab; ValueError when malformed."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError("A cron expression has five fields: minute hour day month weekday.")
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    return crontab(
+        minute=minute,
+        hour=hour,
+        day_of_month=day_of_month,
+        month_of_year=month_of_year,
+        day_of_week=day_of_week,
+    )
+
+
+def pending_rows(collector: Collector) -> int:
+    return collector.batches.filter(consumed_at__isnull=True).aggregate(n=Sum("rows"))["n"] or 0
+
+
+def is_due(collector: Collector, now: datetime | None = None) -> bool:
+    now = now or timezone.now()
+    pending = pending_rows(collector)
+    if not pending:
+        return False
+    if collector.every_rows and pending >= collector.every_rows:
+        return True
+    since = collector.last_run_at or collector.created_at
+    if collector.every_minutes and now - since >= timedelta(minutes=collector.every_minutes):
+        return True
+    if collector.cron:
+        try:
+            schedule = parse_cron(collector.cron)
+        except ValueError:
+            return False
+        return schedule.remaining_estimate(since).total_seconds() <= 0
+    return False
+
+
+def _report(collector: Collector, names: list[str], columns: pd.Index) -> Report:
+    """The collector's presets over frames with these columns. The live rows usually lack the
+    target (it arrives later as labels): definition roles naming absent columns are left out."""
+    config = collector.config
+    options = PresetOptions(
+        drift_share=config.get("drift_share"), pos_label=config.get("pos_label")
+    )
+    present = set(map(str, columns))
+    definition: dict[str, Any] = {}
+    for key, value in (config.get("definition") or {}).items():
+        if isinstance(value, list):
+            value = [v for v in value if v in present]
+        elif isinstance(value, str) and value not in present:
+            continue
+        definition[key] = value
+    return Report(
+        [PRESETS[name][1](options) for name in names],
+        definition=DataDefinition(**definition),
+        progress=False,
+    )
+
+
+def _pause() -> None:
+    # For the crash test: a worker can be killed while it holds a run open.
+    pause = float(getattr(settings, "COLLECTOR_TEST_PAUSE_SECONDS", 0) or 0)
+    if pause:
+        time.sleep(pause)
+
+
+def compute(collector_id: Any, *, force: bool = False) -> Run | None:
+    """One run of the collector if it is due (or `force`d) and no other worker is on it: the
+    pending batches (whole batches, oldest first; with a row trigger, up to that many rows)."""
+    now = timezone.now()
+    with transaction.atomic():
+        collector = (
+            Collector.objects.select_for_update(skip_locked=True)
+            .select_related("project")
+            .filter(pk=collector_id, enabled=True)
+            .first()
+        )
+        if collector is None or not (force or is_due(collector, now)):
+            return None
+        reference = current_reference(collector)
+        if reference is None:
+            return None
+        chosen: list[RowBatch] = []
+        total = 0
+        for batch in collector.batches.filter(consumed_at__isnull=True).order_by("id").iterator():
+            if collector.every_rows and total >= collector.every_rows:
+                break
+            chosen.append(batch)
+            total += batch.rows
+        if not chosen:
+            return None
+        logger.info(
+            "Collector %s: computing a snapshot of %d rows (batches %d to %d)",
+            collector.pk,
+            total,
+            chosen[0].pk,
+            chosen[-1].pk,
+        )
+        current = pd.concat([read_parquet(b.parquet) for b in chosen], ignore_index=True)
+        window_start, window_end = current[TIME_COLUMN].min(), current[TIME_COLUMN].max()
+        features = current.drop(columns=[ID_COLUMN, TIME_COLUMN])
+        run_id = uuid.uuid5(collector.pk, f"run:{chosen[0].pk}:{chosen[-1].pk}")
+        names = list(collector.config.get("presets") or ["data_drift"])
+        result = _report(collector, names, features.columns).run(
+            features,
+            reference_frame(reference),
+            name=collector.name,
+            tags=["collector"],
+            metadata={"collector": str(collector.pk), "rows": total, "run": str(run_id)},
+            timestamp=window_end.to_pydatetime(),
+        )
+        document = result.dict()
+        document["id"] = str(uuid.uuid5(run_id, "snapshot"))
+        _pause()
+        stored = ingest_snapshot(collector.project, orjson.dumps(document))
+        run = Run.objects.create(
+            id=run_id,
+            collector=collector,
+            rows=total,
+            window_start=window_start.to_pydatetime(),
+            window_end=window_end.to_pydatetime(),
+            snapshot=stored.snapshot,
+            labels_due_at=now + timedelta(hours=collector.labels_window_hours),
+        )
+        RowBatch.objects.filter(pk__in=[b.pk for b in chosen]).update(run=run, consumed_at=now)
+        Collector.objects.filter(pk=collector.pk).update(last_run_at=now)
+    return run
+
+
+def run_due() -> int:
+    """Every 30 seconds (beat): a run for each due collector (each queued as its own task)."""
+    from collector.tasks import compute_task
+
+    queued = 0
+    for collector in Collector.objects.filter(enabled=True):
+        if is_due(collector):
+            compute_task.delay(str(collector.pk))
+            queued += 1
+    return queued
+
+
+# ---- labels -------------------------------------------------------------------------------------
+
+
+def _labels(collector: Collector) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for labels in collector.labels.order_by("id").values_list("labels", flat=True):
+        merged.update(labels)
+    return merged
+
+
+def compute_quality(collector_id: Any) -> list[Run]:
+    """Quality snapshots for the runs whose rows are all labelled, or whose labels window has
+    closed with some labelled: the rows joined with their targets by prediction id, at the run's
+    time."""
+    now = timezone.now()
+    done = []
+    collector = Collector.objects.select_related("project").filter(pk=collector_id).first()
+    if collector is None:
+        return done
+    definition = collector.config.get("definition") or {}
+    target = definition.get("target")
+    names = [
+        n
+        for n in collector.config.get("quality_presets") or ["classification"]
+        if n in QUALITY_PRESETS
+    ]
+    if not target or not names:
+        return done
+    labels = _labels(collector)
+    if not labels:
+        return done
+    for run_id in collector.runs.filter(quality_snapshot__isnull=True).values_list("pk", flat=True):
+        with transaction.atomic():
+            run = (
+                Run.objects.select_for_update(skip_locked=True)
+                .filter(pk=run_id, quality_snapshot__isnull=True)
+                .first()
+            )
+            if run is None:
+                continue
+            batches = list(run.batches.order_by("id"))
+            if not batches:
+                continue  # its rows are gone (retention)
+            rows = pd.concat([read_parquet(b.parquet) for b in batches], ignore_index=True)
+            known = rows[ID_COLUMN].map(lambda i: i in labels if i is not None else False)
+            labelled = rows[known.astype(bool)].copy()
+            complete = len(labelled) == len(rows)
+            if not len(labelled) or not (complete or now >= run.labels_due_at):
+                continue
+            labelled[target] = labelled[ID_COLUMN].map(labels)
+            reference = current_reference(collector)
+            # The reference takes part only when it carries the target too.
+            baseline = (
+                reference_frame(reference) if reference and target in reference.columns else None
+            )
+            features = labelled.drop(columns=[ID_COLUMN, TIME_COLUMN])
+            if baseline is not None:
+                features = features[[c for c in features.columns if c in baseline.columns]]
+            result = _report(collector, names, features.columns).run(
+                features,
+                baseline,
+                name=f"{collector.name}: labels",
+                tags=["collector", "labels"],
+                metadata={
+                    "collector": str(collector.pk),
+                    "run": str(run.pk),
+                    "rows": len(rows),
+                    "labelled_rows": len(labelled),
+                },
+                timestamp=run.window_end,
+            )
+            document = result.dict()
+            document["id"] = str(uuid.uuid5(run.pk, "quality"))
+            stored = ingest_snapshot(collector.project, orjson.dumps(document))
+            Run.objects.filter(pk=run.pk).update(
+                quality_snapshot=stored.snapshot, labelled_rows=len(labelled)
+            )
+            done.append(run)
+    return done
+
+
+def purge(now: datetime | None = None) -> int:
+    """Hourly (beat): consumed rows whose labels window has closed (and whose quality snapshot, if
+    any labels came, is made) are deleted after the collector's retention; snapshots keep only
+    aggregates. Labels older than every window they could serve go too."""
+    now = now or timezone.now()
+    deleted = 0
+    for collector in Collector.objects.all():
+        keep = timedelta(hours=collector.retention_hours)
+        gone = RowBatch.objects.filter(
+            collector=collector,
+            consumed_at__lt=now - keep,
+            run__labels_due_at__lt=now,
+        )
+        deleted += gone.delete()[0]
+        LabelBatch.objects.filter(
+            collector=collector,
+            received_at__lt=now - keep - timedelta(hours=collector.labels_window_hours),
+        ).delete()
+    return deleted
