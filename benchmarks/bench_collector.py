@@ -103,19 +103,7 @@ def main() -> None:
     env = {**environment(db_url), "COLLECTOR_MAX_BODY_BYTES": str(50 * 1024 * 1024)}
     server = None
     try:
-        subprocess.run(
-            [str(BIN / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-        )
-        ids = json.loads(
-            subprocess.run(
-                [str(BIN / "python"), "-c", SETUP],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
+        ids = bench_ingest.prepare(env, SETUP)
         reference = rows(20_000, seed=0).drop(columns=["prediction_id"])
         port = 18767
         server = start_server(port, env, args.workers, "/tmp/bench-collector-server.log")

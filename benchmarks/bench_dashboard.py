@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import subprocess
 import sys
 import time
 import uuid
@@ -33,7 +32,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_ingest  # noqa: E402
-from bench_ingest import BIN, environment, percentile, start_server  # noqa: E402
+from bench_ingest import environment, percentile, start_server  # noqa: E402
 
 bench_ingest.DB = "bench_mlp_dash"
 SERIES = [
@@ -190,19 +189,7 @@ def main() -> None:
     env = environment(db_url)
     server = None
     try:
-        subprocess.run(
-            [str(BIN / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-        )
-        ids = json.loads(
-            subprocess.run(
-                [str(BIN / "python"), "-c", bench_ingest.SETUP],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
+        ids = bench_ingest.prepare(env, bench_ingest.SETUP)
         project, token = ids["series"], ids["token"]
         started = time.perf_counter()
         accuracy = load(db_url, project, args.snapshots)
@@ -215,9 +202,13 @@ def main() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         base = f"/api/v1/projects/{project}"
         cases = {
-            "tab of 8 panels, all 100k snapshots": f"{base}/dashboard/data?tab=bench&range=all",
+            f"tab of 8 panels, all {args.snapshots:,} snapshots": (
+                f"{base}/dashboard/data?tab=bench&range=all"
+            ),
             "tab of 8 panels, last 30 days": f"{base}/dashboard/data?tab=bench&range=30d",
-            "baseline: one series, all 100k": f"{base}/series?id={accuracy}&points=600",
+            f"baseline: one series, all {args.snapshots:,}": (
+                f"{base}/series?id={accuracy}&points=600"
+            ),
         }
         results = {}
         for name, path in cases.items():
@@ -237,8 +228,8 @@ def main() -> None:
                 f"{name}: wall p50 {percentile(wall, 50):.0f} ms, p95 {percentile(wall, 95):.0f} ms"
                 + server_text
             )
-        baseline = results["baseline: one series, all 100k"]
-        whole = results["tab of 8 panels, all 100k snapshots"]
+        baseline = results[f"baseline: one series, all {args.snapshots:,}"]
+        whole = results[f"tab of 8 panels, all {args.snapshots:,} snapshots"]
         print(f"the 8-panel tab costs {whole / baseline:.1f}x one series read (11 series in all)")
     finally:
         if server is not None:

@@ -214,6 +214,22 @@ def time_series(port: int, project: str, token: str, series_id: int, repeat: int
     return timings
 
 
+def prepare(env: dict[str, str], setup: str) -> dict[str, str]:
+    """Migrate the benchmark's database, then run `setup` (Python printing JSON) against it."""
+    subprocess.run(
+        [str(BIN / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
+    done = subprocess.run(
+        [str(BIN / "python"), "-c", setup],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout)
+
+
 def start_server(port: int, env: dict[str, str], workers: int, log_path: str) -> subprocess.Popen:
     """uvicorn as compose runs it, on loopback, once it answers."""
     log = open(log_path, "w")  # noqa: SIM115 - kept open while the server runs
@@ -265,19 +281,7 @@ def main() -> None:
     env = environment(db_url)
     server = None
     try:
-        subprocess.run(
-            [str(BIN / "python"), "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-        )
-        ids = json.loads(
-            subprocess.run(
-                [str(BIN / "python"), "-c", SETUP],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-        )
+        ids = prepare(env, SETUP)
         port = 18765
         server = start_server(port, env, args.workers, args.server_log)
         bodies = snapshot_bodies(args.snapshots + 50)

@@ -12,6 +12,7 @@ from django.core.management import call_command
 from scipy import stats
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 
+from collector.models import Run
 from mlplatform.demo_data import DemoFrames, demo_frames, demo_snapshots
 from projects.ingestion import validate
 from projects.models import Project
@@ -141,7 +142,12 @@ def test_seed_demo_stores_the_month_once(db):
     credit = Project.objects.get(name="Credit scoring")
     assert credit.snapshots.count() == 30
     assert out.getvalue().count("Seeding demo snapshots: 30/30") == 1
-    assert not Project.objects.get(name="Churn prediction").snapshots.exists()
+    # The churn project's snapshot comes from its collector: one run over three hours of rows.
+    churn = Project.objects.get(name="Churn prediction")
+    assert churn.snapshots.count() == 1
+    (run,) = Run.objects.filter(collector__project=churn)
+    assert run.rows == 1500
+    assert run.snapshot == churn.snapshots.get()
 
 
 def test_seed_demo_can_skip_the_snapshots(db):

@@ -4,16 +4,23 @@ Safe to run again: it finds what exists and adds what is missing. The credit sco
 a month of daily snapshots (`mlplatform.demo_data`) the first time.
 """
 
+from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import orjson
+import pandas as pd
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from alerts.models import AlertRule
 from alerts.services import create_channel, create_rule
 from alerts.validation import clean_channel, clean_rule
+from collector.intake import accept_reference, accept_rows
+from collector.models import Collector
+from collector.runs import compute
 from mlplatform.accounts.models import Membership, Organization, Role, Team, User
 from mlplatform.demo_data import demo_snapshots
 from projects.dashboards import default_spec, save_dashboard
@@ -190,11 +197,13 @@ class Command(BaseCommand):
             defaults={"description": "Probability of default for retail loan applications."},
         )
         credit.teams.add(team)
-        Project.objects.get_or_create(
+        churn, _ = Project.objects.get_or_create(
             organization=org,
             name="Churn prediction",
             defaults={"description": "Monthly churn risk for subscribers."},
         )
+        if snapshots and not Collector.objects.filter(project=churn).exists():
+            self._seed_collector(churn)
         if snapshots:
             self._seed_snapshots(credit)
         if snapshots and not Dashboard.objects.filter(project=credit).exists():
@@ -209,6 +218,52 @@ class Command(BaseCommand):
                 f"Demo ready: open {url} and log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
             )
         )
+
+    def _seed_collector(self, project: Project) -> None:
+        """A collector for the churn model with its reference, three hours of live rows and one
+        run over them, so the collector's pages (and the project) have something to show."""
+        rng = np.random.default_rng(11)
+
+        def rows(count: int, shift: float = 0.0) -> pd.DataFrame:
+            tenure = rng.gamma(2.0 + shift, 12.0, count).round()
+            charges = rng.normal(60 + 10 * shift, 15, count).round(2)
+            plan = rng.choice(["monthly", "yearly", "two-year"], count, p=[0.6, 0.3, 0.1])
+            risk = 1 / (1 + np.exp(0.05 * tenure - 0.02 * charges))
+            return pd.DataFrame(
+                {
+                    "tenure_months": tenure,
+                    "monthly_charges": charges,
+                    "plan": plan,
+                    "prediction": (risk > 0.5).astype(int),
+                }
+            )
+
+        collector = Collector.objects.create(
+            project=project,
+            name="Live churn scoring",
+            config={
+                "presets": ["data_drift", "data_summary"],
+                "quality_presets": ["classification"],
+                "definition": {
+                    "target": "churned",
+                    "prediction": "prediction",
+                    "categorical_columns": ["plan", "prediction"],
+                },
+            },
+            every_minutes=60,
+        )
+        accept_reference(
+            collector, rows(3000).to_csv(index=False).encode(), "text/csv", "training.csv"
+        )
+        now = timezone.now().replace(minute=0, second=0, microsecond=0)
+        for hour in range(3):
+            batch = rows(500, shift=0.3 * hour)
+            batch.insert(0, "prediction_id", [f"c-{hour}-{i}" for i in range(500)])
+            batch["timestamp"] = [
+                (now - timedelta(hours=3 - hour, seconds=-7 * i)).isoformat() for i in range(500)
+            ]
+            accept_rows(collector, batch.to_json(orient="records").encode(), "application/json")
+        compute(collector.pk, force=True)
 
     def _seed_alerts(self, org: Organization, project: Project) -> None:
         """An email channel to the owners and four rules; income drift fires in the demo's data
