@@ -77,7 +77,14 @@ def _examples(
     request: HttpRequest, collector: Collector, reference: ReferenceDataset | None
 ) -> dict[str, str]:
     """The "How to send rows" snippets, with a row shaped like the reference."""
-    columns = reference.columns if reference is not None else {"feature": "numerical"}
+    # A value of the type each column is stored as: a categorical 0/1 column takes numbers.
+    columns = {"feature": "numerical"}
+    if reference is not None:
+        stored = intake.storage(reference)
+        columns = {
+            c: stored[c] if stored.get(c) in ("numerical", "datetime") else role
+            for c, role in reference.columns.items()
+        }
     row = {"prediction_id": "p-1", **{c: _EXAMPLE_VALUES.get(k, "a") for c, k in columns.items()}}
     target = (collector.config.get("definition") or {}).get("target")
     row.pop(target, None)  # targets usually arrive later, as labels

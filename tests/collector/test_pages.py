@@ -444,3 +444,23 @@ def test_a_collector_is_not_found_under_another_project(client_for, collector, a
     url = reverse("collector_detail", args=[acme.slug, other.pk, collector.pk])
     assert client_for(alice).get(url).status_code == 404
     assert client_for(alice).get(url.replace(str(collector.pk), "not-a-uuid")).status_code == 404
+
+
+def test_the_example_row_on_the_page_is_accepted_by_the_intake(
+    client_for, api_for, collector, bob, ingest_secret
+):
+    import html
+    import json
+
+    url = reverse(
+        "collector_detail",
+        args=[collector.project.organization.slug, collector.project.pk, collector.pk],
+    )
+    page = html.unescape(client_for(bob).get(url).content.decode())
+    example = re.search(r"-d '(\[\{\"prediction_id\": \"p-1\".*?\}\])'", page)
+    assert example, "no curl example of rows on the page"
+    rows = json.loads(example.group(1))
+    response = api_for(token=ingest_secret).post(
+        f"/api/v1/collectors/{collector.pk}/data", rows, format="json"
+    )
+    assert response.status_code == 202, response.content
