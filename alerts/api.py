@@ -30,7 +30,6 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
 
 from alerts import services
 from alerts.models import (
@@ -50,26 +49,13 @@ from alerts.models import (
 from alerts.validation import clean_channel, clean_rule, clean_silence
 from mlplatform.accounts.access import Perm, parse_uuid
 from mlplatform.accounts.scoped_api import OrgScopedViewSet
-from projects.api import ProjectScopedViewSet
+from projects.api import ProjectScopedViewSet, _int
 
 MAX_LIMIT = 500
 
 
-def _limit(request: Request, default: int = 100) -> int:
-    raw = request.query_params.get("limit")
-    if raw is None:
-        return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationError({"limit": f"Expected a whole number from 1 to {MAX_LIMIT}."})
-    return int(raw)
-
-
-def _checked(check: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    """Run an alerts.validation function; its errors become the API's 400 naming each field."""
-    try:
-        return check(*args, **kwargs)
-    except ValidationError as exc:
-        raise serializers.ValidationError(as_serializer_error(exc)) from None
+def _limit(request: Request) -> int:
+    return _int(request, "limit", 100, 1, MAX_LIMIT)
 
 
 def _one_of(choices: type[TextChoices], **kwargs: Any) -> serializers.CharField:
@@ -341,7 +327,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScoped
         description="A webhook's answer also holds its signing `secret`, shown this once.",
     )
     def create(self, request: Request, **kwargs: Any) -> Response:
-        data = _checked(clean_channel, self.access.organization, request.data)
+        data = clean_channel(self.access.organization, request.data)
         channel = services.create_channel(self.access.organization, data)
         extra = {"secret": channel.secret} if channel.kind == ChannelKind.WEBHOOK else {}
         return Response(self._body(channel, **extra), status=status.HTTP_201_CREATED)
@@ -354,7 +340,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScoped
     )
     def partial_update(self, request: Request, **kwargs: Any) -> Response:
         channel = self.get_object()
-        data = _checked(clean_channel, self.access.organization, request.data, channel=channel)
+        data = clean_channel(self.access.organization, request.data, channel=channel)
         return Response(self._body(services.update_channel(channel, data)))
 
     def destroy(self, request: Request, **kwargs: Any) -> Response:
@@ -411,7 +397,7 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScope
 
     @extend_schema(request=RuleInput, responses={201: RuleSerializer})
     def create(self, request: Request, **kwargs: Any) -> Response:
-        data = _checked(clean_rule, self.project, request.data)
+        data = clean_rule(self.project, request.data)
         rule = services.create_rule(self.project, data, self.access.user)
         return Response(RuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
@@ -422,7 +408,7 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScope
     )
     def partial_update(self, request: Request, **kwargs: Any) -> Response:
         rule = self.get_object()
-        data = _checked(clean_rule, self.project, request.data, rule=rule)
+        data = clean_rule(self.project, request.data, rule=rule)
         return Response(RuleSerializer(services.update_rule(rule, data)).data)
 
     def destroy(self, request: Request, **kwargs: Any) -> Response:
@@ -566,7 +552,7 @@ class SilenceViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
     def create(self, request: Request, **kwargs: Any) -> Response:
         """Mute a rule (or, without one, every rule of the project) until `ends_at`; with a
         `starts_at` to come, a maintenance window."""
-        data = _checked(clean_silence, self.project, request.data)
+        data = clean_silence(self.project, request.data)
         user = self.access.user
         if data["starts_at"] > timezone.now():
             silence = services.schedule_maintenance(

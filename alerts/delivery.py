@@ -28,6 +28,7 @@ from alerts.models import (
     MessageStatus,
     Notification,
     NotificationStatus,
+    members_with_roles,
 )
 from alerts.outgoing import TransportError
 from mlplatform.accounts.models import Role
@@ -41,15 +42,11 @@ CLAIM_SECONDS = 120
 SWEEP_GRACE_SECONDS = 30
 
 
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
-
 def backoff(attempt: int) -> float:
     """Seconds before attempt `attempt + 1`: exponential from ALERTS_RETRY_BASE_SECONDS, capped,
     with full jitter so that many failed messages do not come back at once."""
-    base = _setting("ALERTS_RETRY_BASE_SECONDS", 10)
-    ceiling = min(_setting("ALERTS_RETRY_MAX_SECONDS", 900), base * 2 ** (attempt - 1))
+    base = float(settings.ALERTS_RETRY_BASE_SECONDS)
+    ceiling = min(float(settings.ALERTS_RETRY_MAX_SECONDS), base * 2 ** (attempt - 1))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
@@ -144,7 +141,7 @@ def _finish(
 
 def _failed(message: Message, notification: Notification, exc: TransportError) -> str:
     text = str(exc)
-    max_attempts = int(_setting("ALERTS_MAX_ATTEMPTS", 6))
+    max_attempts = settings.ALERTS_MAX_ATTEMPTS
     if exc.permanent or message.attempts >= max_attempts:
         _finish(message, notification, MessageStatus.FAILED, text, exc.http_status)
         # A failed test (from the channel's page) is shown there; it does not disable it.
@@ -174,17 +171,10 @@ def disable_channel(channel: Channel, reason: str) -> None:
     organisation's owners and admins once."""
     if not channel.disable(reason):
         return
-    admins = list(
-        channel.organization.memberships.filter(
-            role__in=[Role.OWNER, Role.ADMIN], user__is_active=True
-        ).values_list("user__email", flat=True)
-    )
+    admins = members_with_roles(channel.organization, [Role.OWNER, Role.ADMIN])
     if not admins:
         return
-    try:
-        url = absolute_url(reverse("alert_channels", args=[channel.organization.slug]))
-    except Exception:  # the pages may not be routed in every configuration
-        url = absolute_url("/")
+    url = absolute_url(reverse("alert_channels", args=[channel.organization.slug]))
     try:
         send_templated_email(
             "channel_disabled",

@@ -25,7 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from alerts.models import (
@@ -249,13 +249,8 @@ def evaluate_rule(rule_id: Any, *, now: datetime | None = None) -> Change | None
             return None
         rule.last_value = judgement.value
         rule.last_snapshot_id = judgement.snapshot_id
-        rule.streak = next(
-            (i for i, b in enumerate(judgement.breaches) if not b), len(judgement.breaches)
-        )
         rule.state = new
-        rule.save(
-            update_fields=["last_evaluated_at", "last_value", "last_snapshot", "streak", "state"]
-        )
+        rule.save(update_fields=["last_evaluated_at", "last_value", "last_snapshot", "state"])
         if new == previous or {previous, new} <= {State.OK, State.RESOLVED}:
             if new in (State.PENDING, State.FIRING):
                 Alert.objects.filter(rule=rule, resolved_at__isnull=True).update(
@@ -313,7 +308,7 @@ def _apply(rule: AlertRule, previous: str, new: str, judgement: Judgement, now: 
 def _digest(changes: list[Change]) -> list[Message]:
     """Where many rules of one project fire at once for one channel, one digest instead of a
     message each: their firing messages, not yet attempted, are folded into it."""
-    threshold = getattr(settings, "ALERTS_DIGEST_THRESHOLD", 3)
+    threshold = settings.ALERTS_DIGEST_THRESHOLD
     by_channel: dict[Any, list[Message]] = defaultdict(list)
     for change in changes:
         for message in change.messages:
@@ -386,10 +381,17 @@ def send_reminders(now: datetime | None = None) -> int:
 
     now = now or timezone.now()
     queued = 0
-    firing = Alert.objects.filter(state=State.FIRING, resolved_at__isnull=True).select_related(
-        "rule"
+    # Only the alerts that may be owed something: never told of, or with a repeat interval and
+    # told at least a minute ago (the shortest interval; the exact one is checked below, a
+    # product of a column and an interval being beyond SQLite). Alerts that are never repeated
+    # cost nothing here.
+    owed = Alert.objects.filter(
+        state=State.FIRING, resolved_at__isnull=True, rule__enabled=True
+    ).filter(
+        Q(notified_at__isnull=True)
+        | Q(rule__repeat_minutes__gt=0, notified_at__lte=now - timedelta(minutes=1))
     )
-    for alert_id in firing.values_list("pk", flat=True):
+    for alert_id in owed.values_list("pk", flat=True):
         with transaction.atomic():
             alert = (
                 Alert.objects.select_for_update()

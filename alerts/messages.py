@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Case, IntegerField, Max, Value, When
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.timesince import timesince
 
@@ -134,7 +134,7 @@ def _alert_view(alert: Alert, kind: str) -> AlertView:
             if alert.snapshot
             else None
         ),
-        "rule": _url("alert_rule_detail", organization.slug, project.pk, rule.pk) or dashboard,
+        "rule": _url("alert_rule_detail", organization.slug, project.pk, rule.pk),
     }
     resolved = kind == MessageKind.RESOLVED
     facts = [
@@ -288,7 +288,7 @@ def _digest_context(views: list[AlertView]) -> dict[str, Any]:
 
 def _test_context(channel: Channel) -> dict[str, Any]:
     organization = channel.organization
-    channels = _url("alert_channels", organization.slug) or _url("org_home", organization.slug)
+    channels = _url("alert_channels", organization.slug)
     return {"organization": organization, "links": {"channels": channels}}
 
 
@@ -403,8 +403,6 @@ def _slack_link(url: str | None, label: str) -> str:
 def _slack_links(links: dict[str, str | None]) -> str:
     labels = {"dashboard": "Open dashboard", "snapshot": "View snapshot", "rule": "Rule history"}
     shown = {key: links[key] for key in labels if links[key]}
-    if shown.get("rule") == links["dashboard"]:
-        del shown["rule"]  # no rule page yet: the link would only repeat the dashboard's
     return " · ".join(_slack_link(url, labels[key]) for key, url in shown.items())
 
 
@@ -494,13 +492,9 @@ def _alert_json(view: AlertView) -> dict[str, Any]:
 # ---- small helpers ---------------------------------------------------------------------------
 
 
-def _url(name: str, *args: Any) -> str | None:
-    """An absolute link to a page, or None when no such page exists: the alert pages come with
-    the alerts UI, and a message must not fail for want of one (callers choose a fallback)."""
-    try:
-        return absolute_url(reverse(name, args=[str(arg) for arg in args]))
-    except NoReverseMatch:
-        return None
+def _url(name: str, *args: Any) -> str:
+    """An absolute link to a page."""
+    return absolute_url(reverse(name, args=[str(arg) for arg in args]))
 
 
 def _now() -> datetime:

@@ -113,13 +113,18 @@ class Channel(models.Model):
         """The addresses an email channel reaches: its own and its members' by role."""
         addresses = [a for a in self.config.get("addresses", []) if a]
         roles = [r for r in self.config.get("roles", []) if r in Role.values]
-        if roles:
-            addresses += list(
-                self.organization.memberships.filter(role__in=roles, user__is_active=True)
-                .order_by("user__email")
-                .values_list("user__email", flat=True)
-            )
-        return list(dict.fromkeys(addresses))
+        return list(dict.fromkeys(addresses + members_with_roles(self.organization, roles)))
+
+
+def members_with_roles(organization: Organization, roles: list[str]) -> list[str]:
+    """The email addresses of the organisation's active members with these roles."""
+    if not roles:
+        return []
+    return list(
+        organization.memberships.filter(role__in=roles, user__is_active=True)
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )
 
 
 class AlertRule(models.Model):
@@ -146,7 +151,6 @@ class AlertRule(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # The state, as the last evaluation found it.
     state = models.CharField(max_length=16, choices=State.choices, default=State.OK)
-    streak = models.PositiveIntegerField(default=0)  # consecutive breaching snapshots
     last_value = models.FloatField(null=True, blank=True)
     last_evaluated_at = models.DateTimeField(null=True, blank=True)
     last_snapshot = models.ForeignKey(
@@ -158,10 +162,6 @@ class AlertRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @property
-    def open_alert(self) -> Alert | None:
-        return self.alerts.filter(resolved_at__isnull=True).order_by("-started_at").first()
 
     def describe(self) -> str:
         """The rule in one line, for pages and messages."""

@@ -43,15 +43,15 @@ def insecure_hosts() -> set[str]:
     webhooks: a URL whose host is listed may use http, any port, an IP literal and a private
     address, and counts as the Slack host. Production never sets it (the default is empty).
     """
-    return {h.lower().strip("[]") for h in getattr(settings, "OUTBOUND_INSECURE_HOSTS", [])}
+    return {h.lower().strip("[]") for h in settings.OUTBOUND_INSECURE_HOSTS}
 
 
 def slack_hooks_host() -> str:
-    return str(getattr(settings, "SLACK_HOOKS_HOST", "hooks.slack.com")).lower()
+    return settings.SLACK_HOOKS_HOST.lower()
 
 
 def default_timeout() -> float:
-    return float(getattr(settings, "ALERTS_HTTP_TIMEOUT", 10))
+    return float(settings.ALERTS_HTTP_TIMEOUT)
 
 
 @dataclass(frozen=True)

@@ -116,12 +116,12 @@ def set_rule_enabled(rule: AlertRule, enabled: bool) -> AlertRule:
                     detail="The rule was disabled; its alert was closed without a notice.",
                     created_at=now,
                 )
-            locked.state, locked.streak = State.OK, 0
-            fields += ["state", "streak"]
+            locked.state = State.OK
+            fields += ["state"]
         locked.save(update_fields=fields)
         if enabled:
             _evaluate_on_commit(locked)
-    for field in ("enabled", "state", "streak"):
+    for field in ("enabled", "state"):
         setattr(rule, field, getattr(locked, field))
     return rule
 

@@ -12,12 +12,12 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.core.serializers.json import DjangoJSONEncoder
 
 from alerts import outbound
 from alerts.models import Channel, ChannelKind
 from alerts.outgoing import Outgoing, TransportError
+from mlplatform.emails import send_email
 
 # However long a server asks us to wait, an alert is retried within the hour.
 MAX_RETRY_AFTER = 3600.0
@@ -77,15 +77,8 @@ class EmailTransport(Transport):
                 "The channel has no recipients: add addresses, or roles that have members.",
                 permanent=True,
             )
-        message = EmailMultiAlternatives(
-            subject=" ".join(outgoing.subject.splitlines()),
-            body=outgoing.text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=list(outgoing.to),
-        )
-        message.attach_alternative(outgoing.html, "text/html")
         try:
-            message.send()
+            send_email(outgoing.subject, outgoing.text, outgoing.html, outgoing.to)
         except (smtplib.SMTPException, OSError) as error:
             # The mail server being down, slow or refusing for now: retried with backoff.
             raise TransportError(f"The mail server did not take the message: {error}") from None

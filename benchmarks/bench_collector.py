@@ -107,30 +107,20 @@ def main() -> None:
         reference = rows(20_000, seed=0).drop(columns=["prediction_id"])
         port = 18767
         server = start_server(port, env, args.workers, "/tmp/bench-collector-server.log")
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        connection.request(
-            "PUT",
-            f"/api/v1/collectors/{ids['collector']}/reference",
-            body=reference.to_csv(index=False).encode(),
-            headers={"Authorization": f"Bearer {ids['token']}", "Content-Type": "text/csv"},
+        # The reference, as its owner uploads it (an ingest token may not).
+        subprocess.run(
+            [
+                str(BIN / "python"),
+                "-c",
+                "import django,sys; django.setup();"
+                "from collector.models import Collector; from collector.intake import accept_reference;"
+                f"accept_reference(Collector.objects.get(pk='{ids['collector']}'), sys.stdin.buffer.read(), 'text/csv', 'ref.csv')",
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            input=reference.to_csv(index=False).encode(),
         )
-        answer = connection.getresponse()
-        answer.read()
-        if answer.status != 201:
-            # The ingest token may not replace a reference: upload it as the owner would.
-            subprocess.run(
-                [
-                    str(BIN / "python"),
-                    "-c",
-                    "import django,sys; django.setup();"
-                    "from collector.models import Collector; from collector.intake import accept_reference;"
-                    f"accept_reference(Collector.objects.get(pk='{ids['collector']}'), sys.stdin.buffer.read(), 'text/csv', 'ref.csv')",
-                ],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                input=reference.to_csv(index=False).encode(),
-            )
         bodies = [
             orjson.dumps(rows(1000, seed=s, start=1000 * s).to_dict(orient="records"))
             for s in range(50)

@@ -25,11 +25,10 @@ from rest_framework.response import Response
 from collector import intake, runs
 from collector.models import Collector, Run, summary
 from collector.validation import clean_collector
-from mlplatform.accounts.access import Access, Perm, access_for_request, parse_uuid
+from mlplatform.accounts.access import Access, Perm, parse_uuid
 from mlplatform.accounts.scoped_api import OrgScopedViewSet
 from mlplatform.api_errors import error_body
-from projects.api import ProjectScopedViewSet
-from projects.models import Project
+from projects.api import ProjectScopedViewSet, access_to_project
 
 
 def collector_json(collector: Collector) -> dict[str, Any]:
@@ -134,16 +133,8 @@ class CollectorViewSet(OrgScopedViewSet):
         )
         if collector is None:
             raise Http404("No such collector.")
-        project: Project = collector.project
-        access = access_for_request(request, org_id=project.organization_id)
-        if access.token is not None:
-            visible = access.token.project_id in (None, project.pk)
-        else:
-            visible = access.projects().filter(pk=project.pk).exists()
-        if not visible:
-            raise Http404("No such collector.")
         self.collector = collector
-        return access
+        return access_to_project(request, collector.project, "No such collector.")
 
     def scope_queryset(self, queryset: Any) -> Any:
         return queryset.filter(pk=self.collector.pk)
@@ -238,16 +229,10 @@ class CollectorViewSet(OrgScopedViewSet):
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     def run(self, request: Request, **kwargs: Any) -> Response:
         """Compute a snapshot of the pending rows now (in a worker)."""
-        from collector.tasks import compute_task
-
-        pending = runs.pending_rows(self.collector)
-        if not pending:
-            return Response(
-                error_body("nothing_pending", "No rows are waiting: send some first."),
-                status=status.HTTP_409_CONFLICT,
-            )
-        collector_id = str(self.collector.pk)
-        transaction.on_commit(lambda: compute_task.delay(collector_id, True))
+        try:
+            pending = runs.request_run(self.collector)
+        except runs.RunRefused as exc:
+            return Response(error_body("cannot_run", str(exc)), status=status.HTTP_409_CONFLICT)
         return Response({"queued": True, "pending_rows": pending}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})

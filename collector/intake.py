@@ -36,7 +36,7 @@ class Rejected(Exception):
 
 
 def max_body_bytes() -> int:
-    return int(getattr(settings, "COLLECTOR_MAX_BODY_BYTES", 20 * 1024 * 1024))
+    return int(settings.COLLECTOR_MAX_BODY_BYTES)
 
 
 # ---- reading bodies -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import pandas as pd
 from celery.schedules import crontab
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from collector.intake import (
@@ -68,9 +68,13 @@ def pending_rows(collector: Collector) -> int:
     return collector.batches.filter(consumed_at__isnull=True).aggregate(n=Sum("rows"))["n"] or 0
 
 
-def is_due(collector: Collector, now: datetime | None = None) -> bool:
+def is_due(
+    collector: Collector, now: datetime | None = None, *, pending: int | None = None
+) -> bool:
+    """Whether a trigger of the collector has fired; `pending` (rows waiting) when the caller
+    counted them already."""
     now = now or timezone.now()
-    pending = pending_rows(collector)
+    pending = pending_rows(collector) if pending is None else pending
     if not pending:
         return False
     if collector.every_rows and pending >= collector.every_rows:
@@ -111,7 +115,7 @@ def _report(collector: Collector, names: list[str], columns: pd.Index) -> Report
 
 def _pause() -> None:
     # For the crash test: a worker can be killed while it holds a run open.
-    pause = float(getattr(settings, "COLLECTOR_TEST_PAUSE_SECONDS", 0) or 0)
+    pause = settings.COLLECTOR_TEST_PAUSE_SECONDS
     if pause:
         time.sleep(pause)
 
@@ -122,7 +126,9 @@ def compute(collector_id: Any, *, force: bool = False) -> Run | None:
     now = timezone.now()
     with transaction.atomic():
         collector = (
-            Collector.objects.select_for_update(skip_locked=True)
+            # NO KEY: batches and labels keep arriving while a run holds the row (their foreign
+            # keys take a KEY SHARE lock, which a plain FOR UPDATE would make them wait for).
+            Collector.objects.select_for_update(skip_locked=True, no_key=True)
             .select_related("project")
             .filter(pk=collector_id, enabled=True)
             .first()
@@ -179,13 +185,37 @@ def compute(collector_id: Any, *, force: bool = False) -> Run | None:
     return run
 
 
+class RunRefused(Exception):
+    """A run asked for by hand that cannot be made; the message says what to do first."""
+
+
+def request_run(collector: Collector) -> int:
+    """Queue a run of the pending rows now (once the transaction commits); the number of rows.
+    Raises RunRefused for a disabled collector, one without a reference, or nothing pending."""
+    from collector.tasks import compute_task
+
+    if not collector.enabled:
+        raise RunRefused(f"{collector.name} is disabled: enable it to run it.")
+    if not collector.references.filter(current=True).exists():
+        raise RunRefused("Upload a reference dataset first: runs compare against it.")
+    pending = pending_rows(collector)
+    if not pending:
+        raise RunRefused("No rows are waiting: send some first, then run.")
+    collector_id = str(collector.pk)
+    transaction.on_commit(lambda: compute_task.delay(collector_id, True))
+    return pending
+
+
 def run_due() -> int:
     """Every 30 seconds (beat): a run for each due collector (each queued as its own task)."""
     from collector.tasks import compute_task
 
     queued = 0
-    for collector in Collector.objects.filter(enabled=True):
-        if is_due(collector):
+    waiting = Collector.objects.filter(enabled=True).annotate(
+        pending=Sum("batches__rows", filter=Q(batches__consumed_at__isnull=True))
+    )
+    for collector in waiting:  # one query for all, whatever their number
+        if is_due(collector, pending=collector.pending or 0):
             compute_task.delay(str(collector.pk))
             queued += 1
     return queued
@@ -219,10 +249,19 @@ def compute_quality(collector_id: Any) -> list[Run]:
     ]
     if not target or not names:
         return done
-    labels = _labels(collector)
+    # Only runs whose rows are still here can be judged; runs without any are left alone.
+    candidates = list(
+        collector.runs.filter(quality_snapshot__isnull=True, batches__isnull=False)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    labels = _labels(collector) if candidates else {}
     if not labels:
         return done
-    for run_id in collector.runs.filter(quality_snapshot__isnull=True).values_list("pk", flat=True):
+    reference = current_reference(collector)
+    # The reference takes part only when it carries the target too; read once for every run.
+    baseline = reference_frame(reference) if reference and target in reference.columns else None
+    for run_id in candidates:
         with transaction.atomic():
             run = (
                 Run.objects.select_for_update(skip_locked=True)
@@ -241,11 +280,6 @@ def compute_quality(collector_id: Any) -> list[Run]:
             if not len(labelled) or not (complete or now >= run.labels_due_at):
                 continue
             labelled[target] = labelled[ID_COLUMN].map(labels)
-            reference = current_reference(collector)
-            # The reference takes part only when it carries the target too.
-            baseline = (
-                reference_frame(reference) if reference and target in reference.columns else None
-            )
             features = labelled.drop(columns=[ID_COLUMN, TIME_COLUMN])
             if baseline is not None:
                 features = features[[c for c in features.columns if c in baseline.columns]]
@@ -273,17 +307,16 @@ def compute_quality(collector_id: Any) -> list[Run]:
 
 
 def purge(now: datetime | None = None) -> int:
-    """Hourly (beat): consumed rows whose labels window has closed (and whose quality snapshot, if
-    any labels came, is made) are deleted after the collector's retention; snapshots keep only
-    aggregates. Labels older than every window they could serve go too."""
+    """Hourly (beat): consumed rows are deleted once their run's quality snapshot is made, or the
+    collector's retention after their labels window closed (leaving `quality_due` the time to make
+    it from the labels that came); snapshots keep only aggregates. Labels older than every window
+    they could serve go too."""
     now = now or timezone.now()
     deleted = 0
     for collector in Collector.objects.all():
         keep = timedelta(hours=collector.retention_hours)
-        gone = RowBatch.objects.filter(
-            collector=collector,
-            consumed_at__lt=now - keep,
-            run__labels_due_at__lt=now,
+        gone = RowBatch.objects.filter(collector=collector, consumed_at__lt=now - keep).filter(
+            Q(run__quality_snapshot__isnull=False) | Q(run__labels_due_at__lt=now - keep)
         )
         deleted += gone.delete()[0]
         LabelBatch.objects.filter(

@@ -7,7 +7,6 @@ from pathlib import PurePath
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,7 +15,6 @@ from django.views.decorators.http import require_POST
 from collector import intake, runs
 from collector.forms import CollectorForm
 from collector.models import Collector, ReferenceDataset, summary
-from collector.tasks import compute_task
 from mlplatform.accounts.access import Access, Perm, parse_uuid
 from mlplatform.accounts.views import org_page
 from projects.models import Project
@@ -281,18 +279,11 @@ def collector_run(
 ) -> HttpResponse:
     project, collector = _collector(access, project_id, collector_id)
     back = redirect(_detail_url(access, project, collector, "runs"))
-    if not collector.enabled:
-        messages.warning(request, f"{collector.name} is disabled: enable it to run it.")
+    try:
+        pending = runs.request_run(collector)
+    except runs.RunRefused as exc:
+        messages.warning(request, str(exc))
         return back
-    if not collector.references.filter(current=True).exists():
-        messages.warning(request, "Upload a reference dataset first: runs compare against it.")
-        return back
-    pending = runs.pending_rows(collector)
-    if not pending:
-        messages.warning(request, "No rows are waiting: send some first, then run.")
-        return back
-    collector_id = str(collector.pk)
-    transaction.on_commit(lambda: compute_task.delay(collector_id, True))
     messages.success(
         request,
         f"Queued a run over {pending:,} pending row{'s' if pending != 1 else ''}; "

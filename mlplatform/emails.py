@@ -24,6 +24,11 @@ def send_templated_email(template: str, to: Sequence[str], context: dict[str, An
     subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
+    send_email(subject, text, html, to)
+
+
+def send_email(subject: str, text: str, html: str, to: Sequence[str]) -> None:
+    """Send a text and HTML email from DEFAULT_FROM_EMAIL (the subject on one line)."""
     message = EmailMultiAlternatives(
         subject=" ".join(subject.splitlines()),
         body=text,

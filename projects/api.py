@@ -81,6 +81,22 @@ class OrgProjectViewSet(mixins.ListModelMixin, OrgScopedViewSet):
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
+def access_to_project(
+    request: Request, project: Project, missing: str = "No such project."
+) -> Access:
+    """The caller's access to the organisation of `project`, which they must see (teams, an ingest
+    token's own project); else a 404 saying `missing`."""
+    access = access_for_request(request, org_id=project.organization_id)
+    if access.token is not None:
+        # A token sees its organisation's projects, an ingest token its own: no query needed.
+        visible = access.token.project_id in (None, project.pk)
+    else:
+        visible = access.projects().filter(pk=project.pk).exists()
+    if not visible:
+        raise Http404(missing)
+    return access
+
+
 class ProjectScopedViewSet(OrgScopedViewSet):
     """Views under /api/v1/projects/{project_id}/: the organisation comes from the project, and
     the project must be one the caller sees (teams, an ingest token's own project); else 404."""
@@ -92,16 +108,8 @@ class ProjectScopedViewSet(OrgScopedViewSet):
         project = Project.objects.filter(pk=project_id).first() if project_id else None
         if project is None:
             raise Http404("No such project.")
-        access = access_for_request(request, org_id=project.organization_id)
-        if access.token is not None:
-            # A token sees its organisation's projects, an ingest token its own: no query needed.
-            visible = access.token.project_id in (None, project.pk)
-        else:
-            visible = access.projects().filter(pk=project.pk).exists()
-        if not visible:
-            raise Http404("No such project.")
         self.project = project
-        return access
+        return access_to_project(request, project)
 
 
 class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):

@@ -12,7 +12,7 @@ class ProjectsConfig(AppConfig):
         from projects.live import broadcast_snapshot
         from projects.signals import snapshot_ingested
 
-        # The default dashboard first, so that the broadcast finds it.
+        # The default dashboard is saved before the snapshot is announced to open pages.
         snapshot_ingested.connect(
             ensure_default_dashboard, dispatch_uid="projects.dashboards.ensure_default_dashboard"
         )

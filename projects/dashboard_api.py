@@ -174,7 +174,12 @@ class DashboardViewSet(ProjectScopedViewSet):
         present = {tab["title"].lower() for tab in state.spec["tabs"]}
         tabs = [
             tab
-            for tab in dashboards.preset_tabs(self.project, keys[:10])
+            for tab in dashboards.preset_tabs(
+                self.project,
+                keys[:10],
+                taken=[t["id"] for t in state.spec["tabs"]]
+                + [p["id"] for t in state.spec["tabs"] for p in t["panels"]],
+            )
             if tab["title"].lower() not in present
         ]
         if not tabs and all(
@@ -205,7 +210,7 @@ class DashboardViewSet(ProjectScopedViewSet):
     @extend_schema(
         parameters=[
             OpenApiParameter("tab", str, description="A tab id (default: the first tab)."),
-            OpenApiParameter("panel", str, description="Or one panel id."),
+            OpenApiParameter("panel", str, many=True, description="Or panel ids (repeat)."),
             *_WINDOW_PARAMETERS,
         ],
         responses={200: OpenApiTypes.OBJECT},
@@ -216,12 +221,17 @@ class DashboardViewSet(ProjectScopedViewSet):
         started = time.perf_counter()
         window = panel_data.parse_window(request.query_params)
         spec = dashboards.dashboard_of(self.project).spec
-        panel_id, tab_id = request.query_params.get("panel"), request.query_params.get("tab")
-        if panel_id:
-            found = dashboards.find_panel(spec, panel_id)
-            if found is None:
-                raise Http404(f"No panel {panel_id} on this dashboard.")
-            panels = [found[1]]
+        panel_ids, tab_id = (
+            request.query_params.getlist("panel")[:50],
+            request.query_params.get("tab"),
+        )
+        if panel_ids:
+            panels = []
+            for panel_id in dict.fromkeys(panel_ids):
+                found = dashboards.find_panel(spec, panel_id)
+                if found is None:
+                    raise Http404(f"No panel {panel_id} on this dashboard.")
+                panels.append(found[1])
         else:
             tab = dashboards.find_tab(spec, tab_id) if tab_id else (spec["tabs"] or [None])[0]
             if tab is None and tab_id:

@@ -440,7 +440,7 @@ def _lines(present: _Present, metric_type: str, field: str, limit: int = 8) -> l
 
 
 def _panel_of(kind: str, title: str, **options: Any) -> dict[str, Any]:
-    return {"id": new_id("p"), "type": kind, "title": title, **options}
+    return {"type": kind, "title": title, **options}  # ids: see preset_tabs
 
 
 def _one(metric: str | None, field: str, label: str) -> list[dict[str, Any]]:
@@ -678,16 +678,30 @@ def available_presets(project: Project) -> list[dict[str, Any]]:
     ]
 
 
-def preset_tabs(project: Project, keys: Iterable[str]) -> list[dict[str, Any]]:
+def preset_tabs(
+    project: Project, keys: Iterable[str], *, taken: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """The pre-built tabs of `keys` the project's data allows. Their ids are derived from the
+    preset (tab `data-drift`, panels `data-drift-1`, ...), so the default dashboard of a project
+    that has none saved has the same ids on every read (the page and its data requests agree);
+    a tab whose ids are `taken` on the dashboard gets fresh ones."""
     present = _present(project)
+    used = set(taken)
     tabs = []
     for key in keys:
         if key not in PRESETS:
             raise ValidationError({"presets": f"Unknown preset {key!r}; use {', '.join(PRESETS)}."})
         title, build = PRESETS[key]
         panels = build(present)
-        if panels:
-            tabs.append({"id": new_id(key.replace("_", "-")), "title": title, "panels": panels})
+        if not panels:
+            continue
+        tab_id = key.replace("_", "-")
+        if any(i == tab_id or i.startswith(f"{tab_id}-") for i in used):
+            tab_id = new_id(tab_id)
+        for number, panel in enumerate(panels, start=1):
+            panel["id"] = f"{tab_id}-{number}"
+        used.update([tab_id, *(p["id"] for p in panels)])
+        tabs.append({"id": tab_id, "title": title, "panels": panels})
     return tabs
 
 

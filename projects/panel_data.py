@@ -88,12 +88,18 @@ def parse_window(params: Any, *, now: datetime | None = None) -> Window:
     now = now or datetime.now(UTC)
     since_raw, until_raw = params.get("since") or "", params.get("until") or ""
     key = params.get("range") or ("custom" if since_raw or until_raw else DEFAULT_RANGE)
-    tags = [t for t in params.getlist("tag") if t][:10] if hasattr(params, "getlist") else []
+    # `tag` may repeat (the API) or list several, comma-separated (the page's filter box).
+    raw_tags = params.getlist("tag") if hasattr(params, "getlist") else [params.get("tag") or ""]
+    tags = [t.strip() for value in raw_tags for t in value.split(",") if t.strip()][:10]
     if any(len(t) > 100 for t in tags):
         raise ValidationError({"tag": "Tags are at most 100 characters."})
     metadata = {}
-    # `meta=key=value` (the page's filter box) or `meta.key=value` (the API's form).
-    pairs = [(f"meta.{k}", v) for k, _, v in [str(params.get("meta") or "").partition("=")] if k]
+    # `meta=key=value other=value` (the page's filter box) or `meta.key=value` (the API's form).
+    pairs = [
+        (f"meta.{k}", v)
+        for k, _, v in (pair.partition("=") for pair in str(params.get("meta") or "").split())
+        if k
+    ]
     for name, value in [*pairs, *params.items()]:
         if name.startswith("meta.") and value != "":
             if not META_KEY.match(name[5:]):

@@ -92,9 +92,10 @@
   }
 
   let loading = null;
-  async function load(panelId = null) {
+  async function load(panelIds = null) {
     if (!config.tab) return;
-    const query = windowQuery(panelId ? { panel: panelId } : { tab: config.tab });
+    const query = windowQuery(panelIds ? {} : { tab: config.tab });
+    for (const id of panelIds || []) query.append("panel", id);
     try {
       const body = await api(`/data?${query}`);
       for (const [id, data] of Object.entries(body.panels)) draw(id, data);
@@ -436,6 +437,18 @@
   }
 
   let refreshSoon = null;
+  const appendedPanels = new Set(); // since the last refresh
+  function refreshRest() {
+    // The panels the points were appended to are up to date; the others (counters, tests,
+    // distributions, charts of other series) are fetched again.
+    const rest = [...panelsById.values()]
+      .filter((p) => p.type !== "text" && !appendedPanels.has(p.id) && body(p.id))
+      .map((p) => p.id);
+    const whole = appendedPanels.size === 0;
+    appendedPanels.clear();
+    if (whole) reload();
+    else if (rest.length) load(rest);
+  }
   function onSnapshot(message) {
     const snapshot = message.snapshot;
     let appended = false;
@@ -453,13 +466,14 @@
         entry.plot.setData([entry.times, ...entry.columns.map((c) => c.values)]);
         const node = document.querySelector(`[data-panel-id="${CSS.escape(panelId)}"]`);
         node.dataset.lastSnapshot = snapshot.id;
+        appendedPanels.add(panelId);
         appended = true;
       }
     }
     if (appended) document.body.dataset.lastLiveSnapshot = snapshot.id;
     // Counters, test panels and distributions aggregate: fetch them again, once for a burst.
     clearTimeout(refreshSoon);
-    refreshSoon = setTimeout(reload, appended ? 1500 : 300);
+    refreshSoon = setTimeout(refreshRest, appended ? 1500 : 300);
   }
 
   function connect(attempt = 0) {

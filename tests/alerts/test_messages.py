@@ -184,22 +184,16 @@ def test_it_leaves_the_snapshot_out_when_the_alert_has_none(churn, channel):
     assert "Snapshot:" not in out.text
 
 
-def test_it_links_the_rule_history_or_the_dashboard_until_that_page_exists(
-    acme, churn, snapshot, channel
-):
+def test_it_links_the_rule_history(acme, churn, snapshot, channel):
     rule = make_rule(churn)
 
     out = render(message(channel, "firing", fire(rule, snapshot)))
 
-    try:
-        rule_page: str | None = page("alert_rule_detail", acme.slug, churn.pk, rule.pk)
-    except NoReverseMatch:
-        rule_page = None
-    dashboard = page("project_detail", acme.slug, churn.pk)
-    assert out.webhook["links"]["rule"] == (rule_page or dashboard)
-    # Without its own page, the rule is not offered as a link that only repeats the dashboard's.
-    assert ("Rule history" in out.text) == (rule_page is not None)
-    assert ("Rule history" in out.html) == (rule_page is not None)
+    rule_page = page("alert_rule_detail", acme.slug, churn.pk, rule.pk)
+    assert out.webhook["links"]["rule"] == rule_page
+    assert f"Rule history: {rule_page}" in out.text
+    assert f'href="{rule_page}"' in out.html
+    assert "Rule history" in out.slack["text"] + json.dumps(out.slack["blocks"])
 
 
 def test_it_lists_the_failing_tests(churn, snapshot, channel):

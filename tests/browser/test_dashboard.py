@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -216,8 +215,6 @@ def test_a_pushed_snapshot_appears_on_an_open_dashboard(new_page, acme, alice):
             panel = page.locator(f"[data-last-snapshot='{document['id']}']").first
             assert panel.locator("canvas").count() >= 1
             shoot(page, "dashboard-live-update")
-    assert uuid.UUID(document["id"])
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("RedisChannelLayer")
 
 
 def test_a_tab_deleted_comes_back_in_one_click(live_server, new_page, demo):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from collector.intake import read_parquet
-from collector.models import LabelBatch, ReferenceDataset, RowBatch
+from collector.models import Collector, LabelBatch, ReferenceDataset, RowBatch
 from tests.collector.conftest import frame, parquet, records
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +228,17 @@ def test_a_retried_request_with_its_key_is_stored_once(api_for, collector, inges
     )
     assert other.status_code == 202
     assert RowBatch.objects.count() == 2
+
+
+def test_run_now_over_the_api_says_why_it_cannot_run(api_for, collector, bob, scoring):
+    client = api_for(bob)
+    url = f"/api/v1/collectors/{collector.pk}/run"
+    nothing = client.post(url)
+    assert nothing.status_code == 409
+    assert "No rows are waiting" in nothing.json()["detail"]
+    bare = Collector.objects.create(project=scoring, name="bare", config={}, every_minutes=5)
+    no_reference = client.post(f"/api/v1/collectors/{bare.pk}/run")
+    assert no_reference.status_code == 409
+    assert "reference" in no_reference.json()["detail"]
+    Collector.objects.filter(pk=collector.pk).update(enabled=False)
+    assert "disabled" in client.post(url).json()["detail"]

@@ -135,7 +135,26 @@ def test_retention_deletes_consumed_rows_after_their_labels_window(collector):
     _send(collector, frame(100, seed=3))  # pending: never deleted
     later = timezone.now() + timedelta(hours=collector.retention_hours + 1)
     assert purge(later) == 0  # the labels window (a week) is still open
+    Run.objects.filter(pk=run.pk).update(labels_due_at=later - timedelta(hours=1))
+    assert purge(later) == 0  # closed, but quality_due still has the retention to use its labels
     Run.objects.filter(pk=run.pk).update(labels_due_at=timezone.now())
     assert purge(later) == 2
     assert RowBatch.objects.count() == 1
     assert RowBatch.objects.get().consumed_at is None
+
+
+def test_run_due_queues_the_due_collectors_only(collector, scoring, monkeypatch):
+    from collector import tasks
+    from collector.runs import run_due
+
+    queued = []
+    monkeypatch.setattr(tasks.compute_task, "delay", lambda pk, *a: queued.append(pk))
+    idle = Collector.objects.create(
+        project=scoring, name="idle", config=collector.config, every_rows=10
+    )
+    _send(collector, frame(20, seed=1))
+    assert run_due() == 0  # the hour has not passed; the idle one has no rows
+    Collector.objects.filter(pk=collector.pk).update(every_rows=15)
+    assert run_due() == 1
+    assert queued == [str(collector.pk)]
+    assert str(idle.pk) not in queued

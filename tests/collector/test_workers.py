@@ -77,11 +77,16 @@ def test_a_worker_killed_mid_computation_loses_and_doubles_nothing(
         response = member.post(f"/api/v1/collectors/{collector.pk}/run")
         assert response.status_code == 202
         worker.wait_for("computing a snapshot of 10000 rows", timeout=60)
+        # Rows keep arriving while a run holds its collector: the intake does not wait for it.
+        started = time.monotonic()
+        _send(client, collector, frame(1000, seed=300, start=10_000))
+        assert time.monotonic() - started < 5
         # Killed as the kernel would kill it: no cleanup, no goodbye to the database.
         os.killpg(worker.proc.pid, signal.SIGKILL)
         worker.proc.wait(10)
     assert not Run.objects.exists()
     assert not RowBatch.objects.filter(consumed_at__isnull=False).exists()
+    assert RowBatch.objects.count() == 11
     with celery_worker(settings.CELERY_TASK_DEFAULT_QUEUE):
         # The killed worker's task comes back only after the broker's visibility timeout (acks
         # late); a new request runs now. Either way the same rows make one snapshot.
@@ -94,7 +99,7 @@ def test_a_worker_killed_mid_computation_loses_and_doubles_nothing(
         )
         time.sleep(2)  # a duplicate run, if any, would show by now
     (run,) = Run.objects.all()
-    assert run.rows == 10_000
+    assert run.rows == 11_000
     assert set(RowBatch.objects.values_list("run_id", flat=True)) == {run.pk}
     snapshot_rows = json.loads(run.snapshot.document.text())["data"]["current"]["rows"]
-    assert snapshot_rows == 10_000
+    assert snapshot_rows == 11_000

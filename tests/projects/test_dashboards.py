@@ -216,6 +216,10 @@ def test_series_panels_draw_the_points_and_counters_their_aggregates(world, api_
         {"panel": "line", "range": "custom", "since": str(since), "until": str(until)},
     ).json()["panels"]
     assert list(one) == ["line"]
+    two = client.get(_url(world.p1, "/data") + "?panel=sum&panel=min&range=all").json()["panels"]
+    assert list(two) == ["sum", "min"]
+    assert two["min"]["value"] == pytest.approx(expected.min())
+    assert client.get(_url(world.p1, "/data") + "?panel=sum&panel=nope").status_code == 404
     np.testing.assert_allclose(one["line"]["series"][0]["v"], expected[1:3])
 
 
@@ -244,6 +248,14 @@ def test_filters_by_tag_and_metadata_restrict_every_panel(world, api_for, alice)
     midnights = [(START.replace(hour=0) + timedelta(days=d)).timestamp() for d in (0, 2)]
     assert panels["status"]["t"] == midnights  # per day
     assert panels["counts"]["snapshots"] == 2
+    # The page's filter boxes: tags comma-separated, metadata pairs space-separated.
+    boxes = client.get(
+        _url(world.p1, "/data"), {"tab": "t", "range": "all", "tag": "even, odd", "meta": "day=2"}
+    )
+    assert boxes.json()["window"]["tags"] == ["even", "odd"]
+    assert boxes.json()["panels"]["line"]["series"][0]["t"] == []  # no snapshot has both tags
+    both = client.get(_url(world.p1, "/data"), {"tab": "t", "range": "all", "meta": "day=2 x=1"})
+    assert both.json()["window"]["metadata"] == {"day": "2", "x": "1"}
     by_meta = client.get(_url(world.p1, "/data"), {"tab": "t", "range": "all", "meta.day": "3"})
     assert by_meta.json()["panels"]["line"]["series"][0]["t"] == [
         (START + timedelta(days=3)).timestamp()
@@ -496,3 +508,23 @@ def test_unknown_tabs_and_panels_are_404(world, api_for, alice):
     client = api_for(alice)
     assert client.get(_url(world.p1, "/data"), {"tab": "nope"}).status_code == 404
     assert client.get(_url(world.p1, "/data"), {"panel": "x" * 5000}).status_code == 404
+
+
+def test_an_unsaved_default_dashboard_serves_its_own_tabs(world, api_for, alice):
+    # Ingested but not processed yet: no dashboard saved, the default is shown. The ids the page
+    # reads must be the ones its data requests name.
+    ingest_snapshot(world.p1, json.dumps(snapshot_document()).encode())
+    client = api_for(alice)
+    first, second = client.get(_url(world.p1)).json(), client.get(_url(world.p1)).json()
+    assert first == second
+    assert first["version"] == 0
+    tab = first["tabs"][1]
+    data = client.get(_url(world.p1, "/data"), {"tab": tab["id"], "range": "all"})
+    assert data.status_code == 200
+    assert set(data.json()["panels"]) == {p["id"] for p in tab["panels"]}
+    # Adding a pre-built tab again under another title keeps every id unique.
+    client.put(_url(world.p1), {"tabs": [{**tab, "title": "Renamed"}]}, format="json")
+    added = client.post(_url(world.p1, "/presets"), {"presets": ["data_drift"]}, format="json")
+    assert added.status_code == 201, added.json()
+    ids = [t["id"] for t in added.json()["tabs"]]
+    assert len(set(ids)) == 2
