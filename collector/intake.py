@@ -103,30 +103,23 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def storage(reference: ReferenceDataset) -> dict[str, str]:
+def _storage(frame: pd.DataFrame) -> dict[str, str]:
     """How each reference column is stored: "numerical" (numbers, whatever the column's role:
     a categorical 0/1 column compares as numbers on both sides), "datetime" or "text"."""
-    cached = _STORAGE.get(reference.pk)
-    if cached is None:
-        data = ReferenceDataset.objects.values_list("parquet", flat=True).get(pk=reference.pk)
-        schema = pq.read_schema(io.BytesIO(bytes(data)))
-        cached = {}
-        for field in schema:
-            if (
-                pa.types.is_integer(field.type)
-                or pa.types.is_floating(field.type)
-                or pa.types.is_boolean(field.type)
-            ):
-                cached[field.name] = "numerical"
-            elif pa.types.is_timestamp(field.type) or pa.types.is_date(field.type):
-                cached[field.name] = "datetime"
-            else:
-                cached[field.name] = "text"
-        _STORAGE[reference.pk] = cached
-    return cached
-
-
-_STORAGE: dict[Any, dict[str, str]] = {}
+    schema = pa.Schema.from_pandas(frame, preserve_index=False)
+    kinds = {}
+    for field in schema:
+        if (
+            pa.types.is_integer(field.type)
+            or pa.types.is_floating(field.type)
+            or pa.types.is_boolean(field.type)
+        ):
+            kinds[field.name] = "numerical"
+        elif pa.types.is_timestamp(field.type) or pa.types.is_date(field.type):
+            kinds[field.name] = "datetime"
+        else:
+            kinds[field.name] = "text"
+    return kinds
 
 
 def _check(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -259,7 +252,7 @@ def accept_rows(
             "This collector has no reference dataset yet: upload one first (PUT .../reference).",
             {"reference": "Missing."},
         )
-    frame = _check(_frame(raw, content_type), storage(reference))
+    frame = _check(_frame(raw, content_type), reference.storage)
     times = frame[TIME_COLUMN]
     try:
         with transaction.atomic():
@@ -297,7 +290,8 @@ def accept_reference(
     }
     if not columns:
         raise Rejected("The reference has no columns besides prediction_id and timestamp.")
-    data = _parquet(frame[[c for c in frame.columns if str(c) in columns]])
+    kept = frame[[c for c in frame.columns if str(c) in columns]]
+    data = _parquet(kept)
     with transaction.atomic():
         ReferenceDataset.objects.filter(collector=collector, current=True).update(current=False)
         return ReferenceDataset.objects.create(
@@ -306,6 +300,7 @@ def accept_reference(
             parquet=data,
             rows=len(frame),
             columns=columns,
+            storage=_storage(kept),
             size_bytes=len(data),
         )
 

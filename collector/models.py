@@ -64,6 +64,9 @@ class ReferenceDataset(models.Model):
     rows = models.PositiveIntegerField()
     # {column: "numerical" | "categorical" | "text" | "datetime"}, in the file's order.
     columns = models.JSONField(default=dict)
+    # {column: "numerical" | "datetime" | "text"}: how its values are stored, which is what the
+    # intake checks live rows against (a categorical 0/1 column takes numbers).
+    storage = models.JSONField(default=dict)
     size_bytes = models.PositiveIntegerField(default=0)
     uploaded_at = models.DateTimeField(default=timezone.now)
     current = models.BooleanField(default=True)

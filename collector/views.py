@@ -78,7 +78,7 @@ def _examples(
     # A value of the type each column is stored as: a categorical 0/1 column takes numbers.
     columns = {"feature": "numerical"}
     if reference is not None:
-        stored = intake.storage(reference)
+        stored = reference.storage
         columns = {
             c: stored[c] if stored.get(c) in ("numerical", "datetime") else role
             for c, role in reference.columns.items()

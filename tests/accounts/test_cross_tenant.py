@@ -246,7 +246,9 @@ def test_an_outsider_gets_404_for_every_collector_api_route(
         for name, method, url in routes:
             response = _call(client, method, url)
             assert response.status_code == 404, f"{who} {method.upper()} {url} ({name})"
-            assert response.json()["error"] == "not_found"
+            # DRF adds HEAD to a view's actions once it has served a GET; HEAD has no body.
+            if method != "head":
+                assert response.json()["error"] == "not_found"
             checked += 1
     assert checked >= 3 * 9
     # Nothing changed in Acme's collector.
