@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString
 from collector.models import Collector
 from collector.runs import QUALITY_PRESETS
 from collector.validation import clean_collector
-from metrics.cli import PRESETS
+from metrics.client.cli import PRESETS
 
 # The data definition fields the form edits; any other field set through the API is kept.
 DEFINITION_TEXT = ("target", "prediction")

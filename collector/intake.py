@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from collector.models import Collector, LabelBatch, ReferenceDataset, RowBatch
-from metrics.definition import infer_column_type
+from metrics.core.definition import infer_column_type
 
 ID_COLUMN = "prediction_id"
 TIME_COLUMN = "timestamp"

@@ -26,7 +26,7 @@ from projects.models import Project, Snapshot
 
 
 class Collector(models.Model):
-    """`config`: {"presets": [names of metrics.cli.PRESETS], "definition": {DataDefinition
+    """`config`: {"presets": [names of metrics.client.cli.PRESETS], "definition": {DataDefinition
     fields: target, prediction, prediction_probas, numerical_columns, categorical_columns, ...},
     "drift_share": float | None, "pos_label": ... | None}."""
 

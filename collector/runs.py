@@ -33,9 +33,9 @@ from collector.intake import (
     reference_frame,
 )
 from collector.models import Collector, LabelBatch, RowBatch, Run
-from metrics.cli import PRESETS, PresetOptions
-from metrics.definition import DataDefinition
-from metrics.report import Report
+from metrics.client.cli import PRESETS, PresetOptions
+from metrics.core.definition import DataDefinition
+from metrics.core.report import Report
 from projects.ingestion import ingest_snapshot
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from collector.models import Collector
 from collector.runs import QUALITY_PRESETS, parse_cron
-from metrics.cli import DEFINITION_FIELDS, PRESETS
+from metrics.client.cli import DEFINITION_FIELDS, PRESETS
 
 FIELDS = (
     "name",

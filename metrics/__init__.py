@@ -6,14 +6,17 @@ notebooks and CI pipelines. Raw rows never leave the process: a snapshot holds a
     from metrics import Report, TestSuite, DataDriftPreset, DataStabilityTestPreset
     run = Report([DataDriftPreset()]).run(current, reference)
     run.save("drift.json")
+
+The layers, each a sub-package: `core` (data definition, the Metric base, Report/TestSuite runs,
+snapshots), `computations` (the metrics: column statistics, quality, drift, classification,
+regression, ranking, text descriptors), `suites` (tests: conditions, data tests, model tests),
+`workspaces` (the interface and the local folder) and `client` (the platform's REST API as a
+workspace, the collector client, the `mlp` command line). Presets are in `metrics.presets`.
 """
 
-__version__ = "0.1.0"
-
-from metrics.base import Metric, MetricError, MetricResult
-from metrics.checks import *
-from metrics.checks import Test, TestResult, TestStatus
-from metrics.classification import (
+from metrics.client.collector_client import CollectorClient
+from metrics.client.remote import RemoteWorkspace
+from metrics.computations.classification import (
     ClassBalance,
     ClassificationByLabel,
     ClassificationQuality,
@@ -22,7 +25,7 @@ from metrics.classification import (
     PrecisionRecallCurve,
     RocCurve,
 )
-from metrics.column_stats import (
+from metrics.computations.column_stats import (
     ColumnCategoryShare,
     ColumnDistribution,
     ColumnQuantile,
@@ -32,9 +35,7 @@ from metrics.column_stats import (
     ColumnValueList,
     ColumnValueRange,
 )
-from metrics.conditions import Condition, approx
-from metrics.definition import ColumnType, DataDefinition, DataDefinitionError, Schema
-from metrics.descriptors import (
+from metrics.computations.descriptors import (
     BeginsWith,
     Contains,
     ContainsLink,
@@ -55,8 +56,28 @@ from metrics.descriptors import (
     WordCount,
     add_descriptors,
 )
-from metrics.drift import ColumnDrift, DatasetDrift, DriftOptions, EmbeddingsDrift
-from metrics.model_checks import *  # every model-quality Test* class
+from metrics.computations.drift import ColumnDrift, DatasetDrift, DriftOptions, EmbeddingsDrift
+from metrics.computations.quality import Correlations, DatasetSummary
+from metrics.computations.ranking import (
+    Diversity,
+    Novelty,
+    Personalization,
+    Popularity,
+    RankingBias,
+    RankingQuality,
+    ScoreDistribution,
+    Serendipity,
+)
+from metrics.computations.regression import (
+    RegressionErrorBias,
+    RegressionErrorDistribution,
+    RegressionErrorNormality,
+    RegressionQuality,
+)
+from metrics.core.base import Context, Metric, MetricError, MetricResult, clean
+from metrics.core.definition import ColumnType, DataDefinition, DataDefinitionError, Schema
+from metrics.core.report import Report, Run, TestSuite
+from metrics.core.snapshot import Snapshot, SnapshotError, snapshot_schema
 from metrics.presets import (
     BinaryClassificationTestPreset,
     BinaryClassificationTopKTestPreset,
@@ -76,26 +97,19 @@ from metrics.presets import (
     TextEvalsPreset,
     TextEvalsTestPreset,
 )
-from metrics.quality import Correlations, DatasetSummary
-from metrics.ranking import (
-    Diversity,
-    Novelty,
-    Personalization,
-    Popularity,
-    RankingBias,
-    RankingQuality,
-    ScoreDistribution,
-    Serendipity,
+from metrics.suites.base import TEST_REGISTRY, Test, TestResult, TestStatus
+from metrics.suites.conditions import (
+    ZERO,
+    Condition,
+    Rule,
+    approx,
+    at_least_reference,
+    at_most_reference,
+    equal_to_reference,
+    near_reference,
 )
-from metrics.regression import (
-    RegressionErrorBias,
-    RegressionErrorDistribution,
-    RegressionErrorNormality,
-    RegressionQuality,
-)
-from metrics.report import Report, Run, TestSuite
-from metrics.snapshot import Snapshot, SnapshotError
-from metrics.workspace import LocalWorkspace, Workspace, WorkspaceError
-
-from metrics.remote import RemoteWorkspace  # isort: skip (kept last)
-from metrics.collector_client import CollectorClient  # isort: skip (uses RemoteWorkspace)
+from metrics.suites.data_tests import *  # every data Test* class
+from metrics.suites.model_tests import *  # every model-quality Test* class
+from metrics.version import __version__
+from metrics.workspaces.base import Workspace, WorkspaceError
+from metrics.workspaces.local import LocalWorkspace

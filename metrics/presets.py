@@ -10,9 +10,39 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from metrics.base import Context, Metric, MetricResult, expand
-from metrics.checks import (
-    Test,
+from metrics.computations import descriptors as d
+from metrics.computations import ranking
+from metrics.computations.classification import (
+    ClassBalance,
+    ClassificationByLabel,
+    ClassificationQuality,
+    ConfusionMatrix,
+    LiftTable,
+    PrecisionRecallCurve,
+    RocCurve,
+    labels_of,
+)
+from metrics.computations.column_stats import ColumnDistribution, ColumnSummary, ColumnValueCounts
+from metrics.computations.drift import (
+    ColumnDrift,
+    DatasetDrift,
+    DriftOptions,
+    EmbeddingsDrift,
+    drift_columns,
+)
+from metrics.computations.quality import Correlations, DatasetSummary
+from metrics.computations.regression import (
+    RegressionErrorBias,
+    RegressionErrorDistribution,
+    RegressionErrorNormality,
+    RegressionQuality,
+    features_for_bias,
+)
+from metrics.core.base import Context, Metric, MetricResult, expand
+from metrics.core.definition import ColumnType, Schema
+from metrics.suites import model_tests as mc
+from metrics.suites.base import Test
+from metrics.suites.data_tests import (
     TestAlmostConstantColumns,
     TestAlmostDuplicatedColumns,
     TestColumnCount,
@@ -33,10 +63,6 @@ from metrics.checks import (
     TestRowCount,
     TestShareOfDriftedColumns,
 )
-from metrics.column_stats import ColumnDistribution, ColumnSummary, ColumnValueCounts
-from metrics.definition import ColumnType, Schema
-from metrics.drift import ColumnDrift, DatasetDrift, DriftOptions, EmbeddingsDrift, drift_columns
-from metrics.quality import Correlations, DatasetSummary
 
 
 def _selected(schema: Schema, columns: list[str] | None, *types: ColumnType) -> list[str]:
@@ -182,17 +208,6 @@ class ClassificationPreset:
     curves: bool = True
 
     def metrics(self, ctx: Context) -> list[Metric]:
-        from metrics.classification import (
-            ClassBalance,
-            ClassificationByLabel,
-            ClassificationQuality,
-            ConfusionMatrix,
-            LiftTable,
-            PrecisionRecallCurve,
-            RocCurve,
-            labels_of,
-        )
-
         metrics: list[Metric] = [
             ClassificationQuality(pos_label=self.pos_label, threshold=self.threshold, k=self.k),
             ClassBalance(),
@@ -218,14 +233,6 @@ class RegressionPreset:
     max_features: int = 20
 
     def metrics(self, ctx: Context) -> list[Metric]:
-        from metrics.regression import (
-            RegressionErrorBias,
-            RegressionErrorDistribution,
-            RegressionErrorNormality,
-            RegressionQuality,
-            features_for_bias,
-        )
-
         metrics: list[Metric] = [
             RegressionQuality(),
             RegressionErrorDistribution(),
@@ -248,8 +255,6 @@ class RankingPreset:
     item_features: list[str] | None = None
 
     def metrics(self, ctx: Context) -> list[Metric]:
-        from metrics import ranking
-
         metrics: list[Metric] = [
             ranking.RankingQuality(k=self.k, prediction_type=self.prediction_type),
             ranking.Personalization(k=self.k),
@@ -274,8 +279,6 @@ class BinaryClassificationTestPreset:
     threshold: float | None = None
 
     def tests(self, ctx: Context) -> list[Test]:
-        from metrics import model_checks as mc
-
         options = {"pos_label": self.pos_label, "threshold": self.threshold}
         tests: list[Test] = [
             mc.TestAccuracy(**options),
@@ -296,8 +299,6 @@ class BinaryClassificationTopKTestPreset:
     pos_label: str | int | bool | None = None
 
     def tests(self, ctx: Context) -> list[Test]:
-        from metrics import model_checks as mc
-
         options = {"pos_label": self.pos_label, "k": self.k}
         return [
             mc.TestAccuracy(**options),
@@ -313,9 +314,6 @@ class MulticlassClassificationTestPreset:
     and log loss."""
 
     def tests(self, ctx: Context) -> list[Test]:
-        from metrics import model_checks as mc
-        from metrics.classification import labels_of
-
         tests: list[Test] = [mc.TestAccuracy(), mc.TestF1()]
         for label in labels_of(ctx):
             tests += [mc.TestPrecisionByLabel(label=label), mc.TestRecallByLabel(label=label)]
@@ -330,8 +328,6 @@ class RegressionTestPreset:
     than the dummy baseline."""
 
     def tests(self, ctx: Context) -> list[Test]:
-        from metrics import model_checks as mc
-
         return [mc.TestMeanError(), mc.TestMAE(), mc.TestRMSE(), mc.TestMAPE(), mc.TestR2()]
 
 
@@ -343,8 +339,6 @@ class RankingTestPreset:
     prediction_type: str = "score"
 
     def tests(self, ctx: Context) -> list[Test]:
-        from metrics import model_checks as mc
-
         options = {"k": self.k, "prediction_type": self.prediction_type}
         return [
             mc.TestPrecisionAtK(**options),
@@ -386,8 +380,6 @@ class NoTargetPerformanceTestPreset:
 
 
 def default_descriptors(column: str) -> list[Any]:
-    from metrics import descriptors as d
-
     return [
         d.TextLength(column=column),
         d.WordCount(column=column),

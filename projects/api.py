@@ -304,7 +304,7 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
         request={
             "application/json": {
                 "type": "object",
-                "description": "A snapshot document (docs/snapshot.schema.json).",
+                "description": "A snapshot document (metrics/schemas/snapshot.schema.json).",
             }
         },
         responses={201: SnapshotSerializer, 200: SnapshotSerializer},

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -31,6 +30,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from metrics.core.snapshot import snapshot_schema
 from projects import pgbinary
 from projects.models import (
     MetricPoint,
@@ -44,8 +44,6 @@ from projects.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-SCHEMA_PATH = Path(settings.BASE_DIR) / "docs" / "snapshot.schema.json"
 
 
 class SnapshotRejected(Exception):
@@ -70,7 +68,7 @@ class Ingested:
 
 @cache
 def _schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text())
+    return snapshot_schema()
 
 
 @cache

@@ -25,9 +25,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from metrics import __version__
-from metrics.checks import TestStatus
-from metrics.definition import DataDefinition, DataDefinitionError
+from metrics.client.remote import RemoteWorkspace
+from metrics.core.definition import DataDefinition, DataDefinitionError
+from metrics.core.report import Report, Run
+from metrics.core.snapshot import Snapshot, SnapshotError, parse_timestamp
 from metrics.presets import (
     BinaryClassificationTestPreset,
     ClassificationPreset,
@@ -41,10 +42,9 @@ from metrics.presets import (
     RegressionPreset,
     RegressionTestPreset,
 )
-from metrics.remote import RemoteWorkspace
-from metrics.report import Report, Run
-from metrics.snapshot import Snapshot, SnapshotError, parse_timestamp
-from metrics.workspace import WorkspaceError
+from metrics.suites.base import TestStatus
+from metrics.version import __version__
+from metrics.workspaces.base import WorkspaceError
 
 EXIT_OK = 0
 EXIT_TESTS_FAILED = 1
@@ -473,7 +473,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
 def _show_retries(quiet: bool) -> None:
     """Retries of the HTTP client on stderr (a long wait should not look like a hang)."""
     global _log_handler
-    remote_logger = logging.getLogger("metrics.remote")
+    remote_logger = logging.getLogger("metrics.client.remote")
     if _log_handler is None:
         _log_handler = logging.StreamHandler()  # stderr, resolved when it writes
         _log_handler.setFormatter(logging.Formatter("mlp: %(message)s"))

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics.remote import RemoteError, RemoteWorkspace
+from metrics.client.remote import RemoteError, RemoteWorkspace
 
 logger = logging.getLogger(__name__)
 

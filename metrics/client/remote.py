@@ -49,9 +49,9 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from metrics import __version__
-from metrics.snapshot import Snapshot, SnapshotError, parse_timestamp
-from metrics.workspace import (
+from metrics.core.snapshot import Snapshot, SnapshotError, parse_timestamp
+from metrics.version import __version__
+from metrics.workspaces.base import (
     AuthenticationFailed,
     Conflict,
     InvalidSnapshot,
@@ -61,8 +61,8 @@ from metrics.workspace import (
     SnapshotInfo,
     Workspace,
     WorkspaceError,
-    _uuid,
     as_snapshot,
+    checked_uuid,
 )
 
 logger = logging.getLogger(__name__)
@@ -504,11 +504,11 @@ def _base_url(url: str) -> str:
 
 
 def _project_path(project_id: str) -> str:
-    return f"/projects/{_uuid(project_id, 'project')}"
+    return f"/projects/{checked_uuid(project_id, 'project')}"
 
 
 def _snapshot_path(project_id: str, snapshot_id: str) -> str:
-    return f"{_project_path(project_id)}/snapshots/{_uuid(snapshot_id, 'snapshot')}"
+    return f"{_project_path(project_id)}/snapshots/{checked_uuid(snapshot_id, 'snapshot')}"
 
 
 def _results(answer: Any) -> list[dict[str, Any]]:

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics.base import Context, Metric, MetricError, MetricResult, MissingLabels
-from metrics.column_stats import _label, ranked
+from metrics.computations.column_stats import label_text, ranked
+from metrics.core.base import Context, Metric, MetricError, MetricResult, MissingLabels
 
 MAX_LABELS = 50
 EPS = np.finfo(np.float64).eps
@@ -379,10 +379,10 @@ class ClassificationQuality(_Classification):
                 side_values["top_k_accuracy"] = top_k_accuracy(data, k)
             side_values["dummy"] = dummy_quality(data)
             values[side] = side_values
-            details[f"{side}_classes"] = [_label(c) for c in data.classes[:MAX_LABELS]]
+            details[f"{side}_classes"] = [label_text(c) for c in data.classes[:MAX_LABELS]]
             details["task"] = "binary" if data.binary else "multiclass"
             if data.binary:
-                details["positive_label"] = _label(data.classes[data.positive])
+                details["positive_label"] = label_text(data.classes[data.positive])
         return self.result(values, details)
 
 
@@ -420,7 +420,7 @@ class ConfusionMatrix(_Classification):
         values, details = {}, {}
         for side, data in self._sides(ctx).items():
             matrix = confusion(data.true, data.pred, len(data.classes))
-            labels = [_label(c) for c in data.classes]
+            labels = [label_text(c) for c in data.classes]
             if len(labels) > MAX_LABELS:
                 keep = ranked(np.array(labels, dtype=object), matrix.sum(axis=1))[: MAX_LABELS - 1]
                 mapping = np.full(len(labels), MAX_LABELS - 1)
@@ -480,7 +480,7 @@ class _Curve(_Classification):
             matches = [i for i, c in enumerate(data.classes) if str(c) == str(wanted)]
             if not matches:
                 raise MetricError(
-                    f"No class {wanted!r} among {[_label(c) for c in data.classes][:10]}."
+                    f"No class {wanted!r} among {[label_text(c) for c in data.classes][:10]}."
                 )
             code = matches[0]
         return data.probas[:, code], data.true == code, data.classes[code]
@@ -497,7 +497,7 @@ class RocCurve(_Curve):
             keep = _downsample(len(fpr), self.params["points"])
             values[side] = {"roc_auc": binary_auc(scores, positive)}
             details[side] = {
-                "label": _label(label),
+                "label": label_text(label),
                 "fpr": fpr[keep].tolist(),
                 "tpr": tpr[keep].tolist(),
                 "thresholds": [None if not np.isfinite(t) else float(t) for t in thresholds[keep]],
@@ -528,7 +528,7 @@ class PrecisionRecallCurve(_Curve):
             keep = _downsample(len(precision), self.params["points"])
             values[side] = {"average_precision": average_precision}
             details[side] = {
-                "label": _label(label),
+                "label": label_text(label),
                 "precision": precision[keep].tolist(),
                 "recall": recall[keep].tolist(),
                 "thresholds": sorted_scores[distinct][keep].tolist(),
@@ -611,13 +611,14 @@ class ClassBalance(Metric):
             order = ranked(np.array(counts.index, dtype=object), counts.to_numpy())[:MAX_LABELS]
             details[side] = {
                 "target": [
-                    {"label": _label(counts.index[i]), "count": int(counts.iloc[i])} for i in order
+                    {"label": label_text(counts.index[i]), "count": int(counts.iloc[i])}
+                    for i in order
                 ]
             }
             if prediction is not None:
                 predicted = frame[prediction].value_counts(dropna=True)
                 details[side]["prediction"] = [
-                    {"label": _label(v), "count": int(c)}
+                    {"label": label_text(v), "count": int(c)}
                     for v, c in list(predicted.items())[:MAX_LABELS]
                 ]
         return self.result(values, details)

@@ -13,9 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from metrics.base import Context, Distribution, Metric, MetricError, MetricResult, numeric_column
-from metrics.columns import ColumnData, ColumnPair, sorted_quantile
-from metrics.definition import ColumnType
+from metrics.core.base import (
+    Context,
+    Distribution,
+    Metric,
+    MetricError,
+    MetricResult,
+    numeric_column,
+)
+from metrics.core.columns import ColumnData, ColumnPair, sorted_quantile
+from metrics.core.definition import ColumnType
 
 MAX_BINS = 100
 MAX_CATEGORIES = 50
@@ -34,10 +41,11 @@ def _share(count: int, total: int) -> float:
 
 def ranked(labels: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Positions by count, most frequent first, ties by label: the same whatever the row order."""
-    return np.lexsort((np.array([_label(v) for v in labels], dtype=object), -counts))
+    return np.lexsort((np.array([label_text(v) for v in labels], dtype=object), -counts))
 
 
-def _label(value: Any) -> str:
+def label_text(value: Any) -> str:
+    """A label, id or category as text for the details (3.0 reads "3")."""
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
@@ -130,7 +138,7 @@ def _summary(data: ColumnData) -> tuple[dict[str, Any], Any]:
     if data.type == ColumnType.TEXT:
         lengths = data.series.dropna().astype(str).str.len()
         stats["mean_length"] = float(lengths.mean()) if len(lengths) else float("nan")
-    return stats, (_label(uniques[top]) if top is not None else None)
+    return stats, (label_text(uniques[top]) if top is not None else None)
 
 
 class ColumnQuantile(Metric):
@@ -176,7 +184,7 @@ class ColumnValueCounts(Metric):
             values[side] = {"distinct": len(labels), "count": total}
             details[side] = [
                 {
-                    "value": _label(labels[i]),
+                    "value": label_text(labels[i]),
                     "count": int(counts[i]),
                     "share": _share(int(counts[i]), total),
                 }
@@ -267,7 +275,7 @@ class ColumnValueList(Metric):
             }
             unknown = np.flatnonzero(~known)
             top_unknown = unknown[ranked(labels[unknown], counts[unknown])[:10]]
-            details[f"{side}_out_of_list_examples"] = [_label(labels[i]) for i in top_unknown]
+            details[f"{side}_out_of_list_examples"] = [label_text(labels[i]) for i in top_unknown]
         return self.result(result, details)
 
 
@@ -402,7 +410,7 @@ def _categories(pair: ColumnPair, top: int) -> Distribution:
             picked.append(int(counts[rest].sum()))
         return picked
 
-    names = [_label(labels[i]) for i in shown] + (["other"] if len(rest) else [])
+    names = [label_text(labels[i]) for i in shown] + (["other"] if len(rest) else [])
     return Distribution(
         kind="categories",
         current=pick(cur_counts),

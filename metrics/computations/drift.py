@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from metrics import drift_methods, embedding_drift, text_drift
-from metrics.base import Context, Metric, MetricError, MetricResult
-from metrics.definition import ColumnType, Schema
+from metrics.computations import drift_methods, embedding_drift, text_drift
+from metrics.core.base import Context, Metric, MetricError, MetricResult
+from metrics.core.definition import ColumnType, Schema
 
 SMALL_REFERENCE = 1000
 FEW_VALUES = 5

@@ -6,7 +6,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from metrics.drift_methods import METHODS
+from metrics.computations.drift_methods import METHODS
 
 DEFAULT_DISTANCE_THRESHOLD = 0.2
 DEFAULT_SHARE_THRESHOLD = 0.2

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from metrics.base import Context, Metric, MetricError, MetricResult
-from metrics.column_stats import ColumnSummary
-from metrics.definition import ColumnType, Schema
+from metrics.computations.column_stats import ColumnSummary
+from metrics.core.base import Context, Metric, MetricError, MetricResult
+from metrics.core.definition import ColumnType, Schema
 
 # Rows compared first when looking for almost-duplicated columns; only candidates go to a full pass.
 _SCREEN_ROWS = 2_000

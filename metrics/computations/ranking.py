@@ -58,8 +58,15 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from metrics.base import Context, Distribution, Metric, MetricError, MetricResult, MissingLabels
-from metrics.column_stats import ranked
+from metrics.computations.column_stats import label_text, ranked
+from metrics.core.base import (
+    Context,
+    Distribution,
+    Metric,
+    MetricError,
+    MetricResult,
+    MissingLabels,
+)
 
 MAX_BINS = 100
 MAX_CATEGORIES_SHOWN = 20
@@ -150,13 +157,6 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     except TypeError:  # values that do not compare with each other: ordered as text
         codes, uniques = pd.factorize(values.astype(str).where(values.notna()), sort=True)
     return np.asarray(codes, dtype=np.int64), np.asarray(uniques, dtype=object)
-
-
-def _label(value: Any) -> str:
-    """An id or category as text for the details (3.0 reads "3")."""
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _codes(values: pd.Series) -> np.ndarray:
@@ -642,7 +642,7 @@ def _most_recommended(times: np.ndarray, catalogue: _Catalogue) -> list[dict[str
     shown = codes[np.lexsort((codes, -times[codes]))][:MAX_ITEMS_SHOWN]
     return [
         {
-            "item": _label(catalogue.item_ids[c]),
+            "item": label_text(catalogue.item_ids[c]),
             "times": int(times[c]),
             "popularity": float(catalogue.interactions[c]),
         }
@@ -988,7 +988,7 @@ class RankingBias(Metric):
             top_total, row_total = int(top_counts.sum()), int(row_counts.sum())
             details[side] = [
                 {
-                    "value": _label(labels[i]),
+                    "value": label_text(labels[i]),
                     "top_k_share": top_counts[i] / top_total if top_total else None,
                     "data_share": row_counts[i] / row_total,
                 }

@@ -18,8 +18,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from metrics.base import Context, Distribution, Metric, MetricError, MetricResult, MissingLabels
-from metrics.definition import ColumnType
+from metrics.core.base import (
+    Context,
+    Distribution,
+    Metric,
+    MetricError,
+    MetricResult,
+    MissingLabels,
+)
+from metrics.core.definition import ColumnType
 
 
 def pairs(ctx: Context, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from metrics.columns import ColumnData, ColumnPair, MissingReference
-from metrics.definition import ColumnType, Schema
+from metrics.core.columns import ColumnData, ColumnPair, MissingReference
+from metrics.core.definition import ColumnType, Schema
 
 REGISTRY: dict[str, type[Metric]] = {}
 
@@ -61,7 +61,7 @@ class Metric:
         REGISTRY[cls.__name__] = cls  # a redefinition (a re-run notebook cell) replaces it
 
     def __init__(self, **params: Any) -> None:
-        self._params = {k: _jsonable_param(k, v) for k, v in params.items() if v is not None}
+        self._params = {k: jsonable_param(k, v) for k, v in params.items() if v is not None}
         self._segment: dict[str, Any] | None = None
 
     @property
@@ -90,7 +90,7 @@ class Metric:
     def for_segment(self, column: str, value: Any) -> Metric:
         """This metric computed on the rows where `column` equals `value` (a separate result)."""
         clone = copy.copy(self)
-        clone._segment = {"column": column, "value": _jsonable_param("segment", value)}
+        clone._segment = {"column": column, "value": jsonable_param("segment", value)}
         return clone
 
     def unsegmented(self) -> Metric:
@@ -131,7 +131,7 @@ class Metric:
         return hash(self.id)
 
 
-def _jsonable_param(name: str, value: Any) -> Any:
+def jsonable_param(name: str, value: Any) -> Any:
     if isinstance(value, (str, bool, int)) or value is None:
         return value
     if isinstance(value, float):
@@ -139,11 +139,11 @@ def _jsonable_param(name: str, value: Any) -> Any:
             raise ValueError(f"Parameter {name!r} must be a finite number, not {value}.")
         return value
     if isinstance(value, np.generic):
-        return _jsonable_param(name, value.item())
+        return jsonable_param(name, value.item())
     if isinstance(value, (list, tuple)):
-        return [_jsonable_param(name, v) for v in value]
+        return [jsonable_param(name, v) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _jsonable_param(name, v) for k, v in value.items()}
+        return {str(k): jsonable_param(name, v) for k, v in value.items()}
     raise TypeError(f"Parameter {name!r} must be a JSON value, not {type(value).__name__}.")
 
 

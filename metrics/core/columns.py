@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from metrics.definition import ColumnType
+from metrics.core.definition import ColumnType
 
 
 class ColumnData:

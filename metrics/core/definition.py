@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -57,7 +57,7 @@ class DataDefinition:
     exclude
         Columns to ignore entirely.
     descriptors
-        Text descriptors (`metrics.descriptors`) computed per row of a text column and added as
+        Text descriptors (`metrics.computations.descriptors`) computed per row of a text column and added as
         columns, numerical or categorical, before the run: statistics, tests and drift then work
         on them like on any column.
 
@@ -117,40 +117,11 @@ class DataDefinition:
             found[column] = "prediction_probas"
         return found
 
-    def with_descriptors(
-        self, current: pd.DataFrame, reference: pd.DataFrame | None, extra: Sequence[Any] = ()
-    ) -> tuple[DataDefinition, pd.DataFrame, pd.DataFrame | None]:
-        """The frames with the descriptors' columns added, and this definition declaring their
-        types. Without descriptors, everything comes back unchanged."""
-        descriptors = {d.alias: d for d in [*self.descriptors, *extra]}
-        if not descriptors:
-            return self, current, reference
-        from metrics.descriptors import add_descriptors, descriptor_types
-
-        chosen = list(descriptors.values())
-        _check_frame(current, "current")
-        current = add_descriptors(current, chosen)
-        if reference is not None:
-            _check_frame(reference, "reference")
-            reference = add_descriptors(reference, chosen)
-        types = descriptor_types(chosen)
-        numerical = [a for a, t in types.items() if t == ColumnType.NUMERICAL]
-        categorical = [a for a, t in types.items() if t == ColumnType.CATEGORICAL]
-        texts = sorted({d.column for d in chosen} - set(self.declared_types()))
-        definition = replace(
-            self,
-            numerical_columns=[*(self.numerical_columns or []), *numerical],
-            categorical_columns=[*(self.categorical_columns or []), *categorical],
-            text_columns=[*(self.text_columns or []), *texts],
-            descriptors=(),
-        )
-        return definition, current, reference
-
     def resolve(self, current: pd.DataFrame, reference: pd.DataFrame | None = None) -> Schema:
         """Check the data against this definition and settle every column's type."""
-        _check_frame(current, "current")
+        check_frame(current, "current")
         if reference is not None:
-            _check_frame(reference, "reference")
+            check_frame(reference, "reference")
             _check_same_columns(current, reference)
         declared = self.declared_types()
         excluded = set(self.exclude)
@@ -161,7 +132,7 @@ class DataDefinition:
             if column not in current.columns:
                 raise DataDefinitionError(
                     f"Column {column!r} is in the data definition but not in the current data. "
-                    f"Its columns are: {_names(current.columns)}."
+                    f"Its columns are: {shown_names(current.columns)}."
                 )
         types: dict[str, ColumnType] = {}
         for column in current.columns:
@@ -203,7 +174,7 @@ class Schema:
         try:
             return self.types[column]
         except KeyError:
-            known = _names(self.types)
+            known = shown_names(self.types)
             raise DataDefinitionError(
                 f"Column {column!r} is not a feature column of this data (known: {known})."
             ) from None
@@ -241,13 +212,15 @@ def _as_list(value: str | Sequence[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _names(columns: object) -> str:
+def shown_names(columns: object) -> str:
+    """Column names for an error message: the first twelve, quoted, and how many more."""
     names = [str(c) for c in columns]  # type: ignore[attr-defined]
     shown = ", ".join(repr(n) for n in names[:12])
     return shown + (f" and {len(names) - 12} more" if len(names) > 12 else "")
 
 
-def _check_frame(frame: object, which: str) -> None:
+def check_frame(frame: object, which: str) -> None:
+    """Refuse what is not a usable frame (`which`: "current" or "reference"), saying why."""
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(
             f"The {which} data must be a pandas DataFrame, not {type(frame).__name__}; "
@@ -260,12 +233,12 @@ def _check_frame(frame: object, which: str) -> None:
     duplicated = frame.columns[frame.columns.duplicated()].unique()
     if len(duplicated):
         raise DataDefinitionError(
-            f"The {which} data has duplicated column names: {_names(duplicated)}; rename them."
+            f"The {which} data has duplicated column names: {shown_names(duplicated)}; rename them."
         )
     not_strings = [c for c in frame.columns if not isinstance(c, str)]
     if not_strings:
         raise DataDefinitionError(
-            f"Column names must be strings; the {which} data has {_names(not_strings)}. "
+            f"Column names must be strings; the {which} data has {shown_names(not_strings)}. "
             "Rename them, e.g. frame.columns = frame.columns.astype(str)."
         )
 
@@ -276,9 +249,9 @@ def _check_same_columns(current: pd.DataFrame, reference: pd.DataFrame) -> None:
     if only_current or only_reference:
         parts = []
         if only_current:
-            parts.append(f"only in current: {_names(only_current)}")
+            parts.append(f"only in current: {shown_names(only_current)}")
         if only_reference:
-            parts.append(f"only in reference: {_names(only_reference)}")
+            parts.append(f"only in reference: {shown_names(only_reference)}")
         raise DataDefinitionError(
             "The reference and current data must have the same columns ("
             + "; ".join(parts)

@@ -1,12 +1,14 @@
 """The snapshot: a versioned JSON document of one run's aggregates and test results.
 
 No raw rows: only counts, statistics, drift scores, bounded histograms and test outcomes. The
-format is documented in docs/snapshot-format.md, with a JSON Schema in docs/snapshot.schema.json
-that the platform validates uploads against.
+format is documented in docs/snapshot-format.md; its JSON Schema ships with the package
+(metrics/schemas/snapshot.schema.json, read by `snapshot_schema()`) and the platform validates
+uploads against it.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import uuid
 from collections.abc import Mapping
@@ -17,6 +19,15 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 STATUSES = ("SUCCESS", "FAIL", "WARNING", "ERROR", "SKIPPED")
+# The JSON Schema of the document, package data of `metrics` (so it ships in the wheel).
+SCHEMA_FILE = ("schemas", "snapshot.schema.json")
+
+
+def snapshot_schema() -> dict[str, Any]:
+    """The snapshot's JSON Schema (draft 2020-12), read from the installed package: the contract
+    the platform validates uploads against. A new dict each call; the caller may keep it."""
+    resource = importlib.resources.files("metrics").joinpath(*SCHEMA_FILE)
+    return json.loads(resource.read_text(encoding="utf-8"))
 
 
 class SnapshotError(ValueError):

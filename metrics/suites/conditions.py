@@ -9,7 +9,7 @@ it is used in: `eq` passes within the tolerance, `gte` passes from 9, `lte` up t
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -159,3 +159,41 @@ def _equal(value: Any, other: Any) -> bool:
     if isinstance(other, Approx):
         return abs(value - other.value) <= other.tolerance
     return value == other
+
+
+# ---- conditions derived from the reference's value --------------------------------------------
+
+# A rule derives a condition from the reference's value (None without a reference).
+Rule = Callable[[Any], Condition | None]
+
+
+def is_usable(value: Any) -> bool:
+    """A value a condition can be derived from: not None and not NaN."""
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+def near_reference(relative: float, *, fallback: Condition | None = None) -> Rule:
+    """Equal to the reference's value ± `relative`."""
+    return lambda ref: Condition(eq=approx(ref, relative=relative)) if is_usable(ref) else fallback
+
+
+def at_most_reference(
+    relative: float = 0.0, *, absolute: float = 1e-12, fallback: Condition | None = None
+) -> Rule:
+    """At most the reference's value, plus `relative` of it (or `absolute`, whichever is larger)."""
+    return lambda ref: (
+        Condition(lte=approx(ref, relative=relative, absolute=absolute))
+        if is_usable(ref)
+        else fallback
+    )
+
+
+def at_least_reference(fallback: Condition | None = None) -> Rule:
+    return lambda ref: Condition(gte=ref) if is_usable(ref) else fallback
+
+
+def equal_to_reference(fallback: Condition | None = None) -> Rule:
+    return lambda ref: Condition(eq=ref) if is_usable(ref) else fallback
+
+
+ZERO = Condition(eq=0)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from metrics.base import Metric, MetricResult
-from metrics.checks import Test, _usable
-from metrics.classification import ClassificationByLabel, ClassificationQuality
-from metrics.conditions import Condition, approx
-from metrics.regression import RegressionQuality
+from metrics.computations.classification import ClassificationByLabel, ClassificationQuality
+from metrics.computations.ranking import RankingQuality
+from metrics.computations.regression import RegressionQuality
+from metrics.core.base import Metric, MetricResult
+from metrics.suites.base import Test
+from metrics.suites.conditions import Condition, approx, is_usable
 
 
 class ModelQualityTest(Test):
@@ -27,10 +28,10 @@ class ModelQualityTest(Test):
 
     def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any, str]:
         reference = self._lookup(result, "reference")
-        if _usable(reference):
+        if is_usable(reference):
             return Condition(eq=approx(reference, relative=self.tolerance)), reference, "reference"
         dummy = self._lookup(result, "current.dummy")
-        if _usable(dummy):
+        if is_usable(dummy):
             # No worse than the baseline (not strictly better: when the majority class is the
             # positive one, the dummy's recall is already 1).
             condition = Condition(gte=dummy) if self.better == "higher" else Condition(lte=dummy)
@@ -176,7 +177,7 @@ class TestMeanError(RegressionTest):
 
     def derive_condition(self, result: MetricResult) -> tuple[Condition | None, Any, str]:
         spread = result.get("current.mean_error_std")
-        if not _usable(spread):
+        if not is_usable(spread):
             return None, None, "default"
         return Condition(eq=approx(0, absolute=0.1 * spread)), None, "default"
 
@@ -218,8 +219,6 @@ class RankingTest(ModelQualityTest):
         super().__init__(k=k, prediction_type=prediction_type, **kwargs)
 
     def metric(self) -> Metric:
-        from metrics.ranking import RankingQuality
-
         return RankingQuality(k=self.params["k"], prediction_type=self.params["prediction_type"])
 
 

@@ -124,7 +124,7 @@ def test_drift_tests_need_a_reference(current):
 
 
 def test_each_metric_is_computed_once_for_many_tests(current, reference, monkeypatch):
-    from metrics.column_stats import ColumnSummary
+    from metrics.computations.column_stats import ColumnSummary
 
     calls = []
     original = ColumnSummary.compute

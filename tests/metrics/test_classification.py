@@ -10,7 +10,7 @@ from sklearn import metrics as sk
 from sklearn.dummy import DummyClassifier
 
 from metrics import DataDefinition, Report
-from metrics.classification import (
+from metrics.computations.classification import (
     ClassBalance,
     ClassificationByLabel,
     ClassificationQuality,

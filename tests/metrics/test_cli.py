@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from metrics import Snapshot
-from metrics.cli import PRESETS, main
+from metrics.client.cli import PRESETS, main
 from mlplatform.accounts.models import TokenScope
 from projects.models import Project
 from projects.models import Snapshot as StoredSnapshot

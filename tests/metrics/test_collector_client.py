@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 
 from metrics import CollectorClient
-from metrics import remote as remote_module
-from metrics.workspace import WorkspaceError
+from metrics.client import remote as remote_module
+from metrics.workspaces.base import WorkspaceError
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR = "0b9c7d3e-5f1a-4c2b-8d6e-7f8091a2b3c4"
@@ -145,7 +145,7 @@ def warnings_logged() -> Iterator[list[logging.LogRecord]]:
     records: list[logging.LogRecord] = []
     handler = logging.Handler(logging.WARNING)
     handler.emit = records.append  # type: ignore[method-assign]
-    logger = logging.getLogger("metrics.collector_client")
+    logger = logging.getLogger("metrics.client.collector_client")
     logger.addHandler(handler)
     yield records
     logger.removeHandler(handler)

@@ -19,9 +19,8 @@ import pandas as pd
 import pytest
 
 import metrics
-from metrics import descriptors as module
-from metrics.definition import ColumnType, DataDefinitionError
-from metrics.descriptors import (
+from metrics.computations import descriptors as module
+from metrics.computations.descriptors import (
     DESCRIPTORS,
     BeginsWith,
     Contains,
@@ -45,7 +44,9 @@ from metrics.descriptors import (
     descriptor_from_dict,
     descriptor_types,
     english_vocabulary,
+    validity,
 )
+from metrics.core.definition import ColumnType, DataDefinitionError
 
 # ---- the texts ----------------------------------------------------------------------------------
 
@@ -489,7 +490,7 @@ def test_parsers_run_once_per_distinct_text(monkeypatch: pytest.MonkeyPatch) -> 
         return wrapper
 
     for name in ("_parse_json", "_is_python", "_is_sql"):
-        monkeypatch.setattr(module, name, counting(getattr(module, name)))
+        monkeypatch.setattr(validity, name, counting(getattr(validity, name)))
     texts = pd.Series(["[1]", "x = 1", "SELECT 1", None] * 500)
     for descriptor in (
         IsValidJSON(column="x"),
@@ -625,7 +626,7 @@ def test_the_vocabulary_ships_with_the_package(monkeypatch: pytest.MonkeyPatch) 
     english_vocabulary.cache_clear()
     vocabulary = english_vocabulary()
     assert english_vocabulary() is vocabulary  # loaded once, then cached
-    resource = importlib.resources.files("metrics").joinpath("data", "english_words.txt.gz")
+    resource = importlib.resources.files(module.__name__).joinpath("data", "english_words.txt.gz")
     assert resource.is_file()
     assert len(vocabulary) > 50_000
     for word in ("the", "and", "house", "running", "cities", "don't", "internet", "email", "i"):

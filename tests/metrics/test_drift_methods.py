@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from scipy import spatial, stats
 
-from metrics import drift_methods as dm
-from metrics.drift_methods import METHODS, Measure
+from metrics.computations import drift_methods as dm
+from metrics.computations.drift_methods import METHODS, Measure
 
 SEEDS = [0, 1, 2]
 # (reference size, current size): equal, unequal both ways, small enough for exact p-values.

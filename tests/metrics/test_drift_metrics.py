@@ -18,7 +18,7 @@ from metrics import (
     EmbeddingsDrift,
     Report,
 )
-from metrics.drift import default_method
+from metrics.computations.drift import default_method
 
 
 def drift(metric, current, reference, definition=None):
@@ -67,7 +67,7 @@ def test_the_default_method_depends_on_size_and_cardinality(n_ref, column, metho
 
 
 def test_default_method_rule():
-    from metrics.definition import ColumnType
+    from metrics.core.definition import ColumnType
 
     assert default_method(ColumnType.NUMERICAL, 1000, 6) == "ks"
     assert default_method(ColumnType.NUMERICAL, 1000, 5) == "chi_square"

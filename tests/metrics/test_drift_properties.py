@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from metrics.drift_methods import METHODS, DriftMethod
+from metrics.computations.drift_methods import METHODS, DriftMethod
 
 SAMPLE_METHODS = [m for m in METHODS.values() if m.input == "samples"]
 COUNT_METHODS = [m for m in METHODS.values() if m.input == "counts"]

@@ -15,9 +15,10 @@ from metrics import (
     TestStatus,
     TestSuite,
 )
-from metrics.base import REGISTRY, Context
-from metrics.checks import Test, near_reference
-from metrics.definition import ColumnType
+from metrics.core.base import REGISTRY, Context
+from metrics.core.definition import ColumnType
+from metrics.suites.base import Test
+from metrics.suites.conditions import near_reference
 from tests.metrics.test_report_and_snapshot import validate
 
 

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from metrics import DataDefinition, Report
-from metrics.base import REGISTRY
-from metrics.classification import (
+from metrics.computations.classification import (
     ClassBalance,
     ClassificationByLabel,
     ClassificationQuality,
@@ -21,7 +20,7 @@ from metrics.classification import (
     PrecisionRecallCurve,
     RocCurve,
 )
-from metrics.column_stats import (
+from metrics.computations.column_stats import (
     ColumnCategoryShare,
     ColumnDistribution,
     ColumnQuantile,
@@ -31,9 +30,9 @@ from metrics.column_stats import (
     ColumnValueList,
     ColumnValueRange,
 )
-from metrics.drift import ColumnDrift, DatasetDrift, EmbeddingsDrift
-from metrics.quality import Correlations, DatasetSummary
-from metrics.ranking import (
+from metrics.computations.drift import ColumnDrift, DatasetDrift, EmbeddingsDrift
+from metrics.computations.quality import Correlations, DatasetSummary
+from metrics.computations.ranking import (
     Diversity,
     Novelty,
     Personalization,
@@ -43,12 +42,13 @@ from metrics.ranking import (
     ScoreDistribution,
     Serendipity,
 )
-from metrics.regression import (
+from metrics.computations.regression import (
     RegressionErrorBias,
     RegressionErrorDistribution,
     RegressionErrorNormality,
     RegressionQuality,
 )
+from metrics.core.base import REGISTRY
 
 DATA_METRICS = {
     "ColumnSummary": lambda: [ColumnSummary(column=c) for c in ("x", "n", "c", "t")],

@@ -8,14 +8,6 @@ import pandas as pd
 import pytest
 
 from metrics import DataDefinition, Report, TestStatus, TestSuite
-from metrics.model_checks import (
-    TestAccuracy,
-    TestLogLoss,
-    TestMAE,
-    TestMeanError,
-    TestPrecisionByLabel,
-    TestR2,
-)
 from metrics.presets import (
     BinaryClassificationTestPreset,
     ClassificationPreset,
@@ -23,6 +15,14 @@ from metrics.presets import (
     NoTargetPerformanceTestPreset,
     RegressionPreset,
     RegressionTestPreset,
+)
+from metrics.suites.model_tests import (
+    TestAccuracy,
+    TestLogLoss,
+    TestMAE,
+    TestMeanError,
+    TestPrecisionByLabel,
+    TestR2,
 )
 
 CLASSIFICATION = DataDefinition(target="y", prediction="pred", prediction_probas="p")

@@ -10,7 +10,7 @@ from sklearn import metrics as sk
 from sklearn.dummy import DummyRegressor
 
 from metrics import DataDefinition, Report
-from metrics.regression import (
+from metrics.computations.regression import (
     RegressionErrorBias,
     RegressionErrorDistribution,
     RegressionErrorNormality,

@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 
 from metrics import Report, TestRowCount
-from metrics import remote as remote_module
-from metrics.remote import RemoteError, RemoteWorkspace
-from metrics.snapshot import Snapshot
-from metrics.workspace import (
+from metrics.client import remote as remote_module
+from metrics.client.remote import RemoteError, RemoteWorkspace
+from metrics.core.snapshot import Snapshot
+from metrics.workspaces.base import (
     AuthenticationFailed,
     Conflict,
     InvalidSnapshot,

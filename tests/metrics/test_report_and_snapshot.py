@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -25,11 +24,10 @@ from metrics import (
     SnapshotError,
     TestSuite,
 )
-from metrics.progress import Progress, progress_enabled
+from metrics.core.progress import Progress, progress_enabled
+from metrics.core.snapshot import snapshot_schema
 
-SCHEMA = json.loads(
-    (Path(__file__).resolve().parents[2] / "docs" / "snapshot.schema.json").read_text()
-)
+SCHEMA = snapshot_schema()
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
 
 

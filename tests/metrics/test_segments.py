@@ -18,7 +18,7 @@ from metrics import (
     TestRowCount,
     TestSuite,
 )
-from metrics.classification import ClassificationQuality
+from metrics.computations.classification import ClassificationQuality
 from metrics.presets import Segmented
 from tests.metrics.test_report_and_snapshot import validate
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from scipy import spatial, stats
 
-from metrics.drift_methods import METHODS
-from metrics.embedding_drift import centroid_distance, drifted_components_share
-from metrics.text_drift import TextDrift, _roc_auc, domain_classifier_drift
+from metrics.computations.drift_methods import METHODS
+from metrics.computations.embedding_drift import centroid_distance, drifted_components_share
+from metrics.computations.text_drift import TextDrift, _roc_auc, domain_classifier_drift
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMON = [f"common{i}" for i in range(400)]
@@ -119,7 +119,7 @@ def test_text_drift_is_the_same_in_another_process() -> None:
     # Hashing must not depend on Python's per-process string hash seed (this process has a random
     # one). Few buckets, so collisions decide which word a bucket reports too.
     script = (
-        "from metrics.text_drift import domain_classifier_drift\n"
+        "from metrics.computations.text_drift import domain_classifier_drift\n"
         "from tests.metrics.test_text_and_embedding_drift import texts, ALPHA, BETA, COMMON\n"
         "reference, current = texts(COMMON + ALPHA, 200, 10), texts(COMMON + BETA, 200, 11)\n"
         "print(domain_classifier_drift(reference, current, n_features=64))\n"

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from metrics import LocalWorkspace, Report, TestRowCount, TestSuite
-from metrics.workspace import Conflict, NotFound, Workspace, WorkspaceError
+from metrics.workspaces.base import Conflict, NotFound, Workspace, WorkspaceError
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from metrics.remote import RemoteConflict, RemoteError, RemoteNotFound, RemoteWorkspace
+from metrics.client.remote import RemoteConflict, RemoteError, RemoteNotFound, RemoteWorkspace
 from mlplatform.accounts.models import TokenScope
 from projects import panel_data
 from projects.dashboards import save_dashboard

@@ -19,10 +19,10 @@ import pytest
 
 from metrics import DataDefinition, Report
 from metrics import presets as preset_module
-from metrics import remote as remote_module
-from metrics.remote import RemoteWorkspace
-from metrics.snapshot import Snapshot
-from metrics.workspace import (
+from metrics.client import remote as remote_module
+from metrics.client.remote import RemoteWorkspace
+from metrics.core.snapshot import Snapshot
+from metrics.workspaces.base import (
     AuthenticationFailed,
     Conflict,
     InvalidSnapshot,
