@@ -25,12 +25,13 @@ from typing import Any
 
 import pandas as pd
 
-from metrics import __version__
-from metrics.base import Context, Metric, MetricResult, expand
-from metrics.checks import Test, TestResult, TestStatus
-from metrics.definition import DataDefinition, Schema
-from metrics.progress import Progress, progress_enabled
-from metrics.snapshot import Snapshot, parse_timestamp
+from metrics.computations.descriptors.frames import with_descriptors
+from metrics.core.base import Context, Metric, MetricResult, expand
+from metrics.core.definition import DataDefinition, Schema
+from metrics.core.progress import Progress, progress_enabled
+from metrics.core.snapshot import Snapshot, parse_timestamp
+from metrics.suites.base import Test, TestResult, TestStatus
+from metrics.version import __version__
 
 
 class Run:
@@ -138,8 +139,11 @@ class _Runner:
         metadata: dict[str, Any] | None,
         timestamp: datetime | str | None,
     ) -> Run:
-        definition, current, reference = self.definition.with_descriptors(
-            current, reference, _preset_descriptors([*self.items, *self.test_items])
+        definition, current, reference = with_descriptors(
+            self.definition,
+            current,
+            reference,
+            extra=_preset_descriptors([*self.items, *self.test_items]),
         )
         schema = definition.resolve(current, reference)
         ctx = Context(current, reference, schema)
@@ -300,7 +304,27 @@ def _check_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return dict(metadata)
 
 
-class Report:
+class _Runnable:
+    # What Report and TestSuite share: one run over the data, through their _Runner.
+    _runner: _Runner
+
+    def run(
+        self,
+        current: pd.DataFrame,
+        reference: pd.DataFrame | None = None,
+        *,
+        name: str | None = None,
+        tags: Iterable[str] = (),
+        metadata: dict[str, Any] | None = None,
+        timestamp: datetime | str | None = None,
+    ) -> Run:
+        """Compute the metrics and run the tests. `timestamp` (default: now) is when the data is from."""
+        return self._runner.run(
+            current, reference, name=name, tags=tags, metadata=metadata, timestamp=timestamp
+        )
+
+
+class Report(_Runnable):
     """Metrics (and presets of metrics) to compute over a dataset.
 
     Parameters
@@ -325,23 +349,8 @@ class Report:
     ) -> None:
         self._runner = _Runner(metrics, (), definition, n_jobs, progress)
 
-    def run(
-        self,
-        current: pd.DataFrame,
-        reference: pd.DataFrame | None = None,
-        *,
-        name: str | None = None,
-        tags: Iterable[str] = (),
-        metadata: dict[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-    ) -> Run:
-        """Compute the metrics. `timestamp` (default: now) is when the data is from."""
-        return self._runner.run(
-            current, reference, name=name, tags=tags, metadata=metadata, timestamp=timestamp
-        )
 
-
-class TestSuite:
+class TestSuite(_Runnable):
     """Tests (and presets of tests) to run over a dataset; same parameters as `Report`.
 
     ``run.passed`` is False when a test failed or could not be computed.
@@ -358,17 +367,3 @@ class TestSuite:
         progress: bool | None = None,
     ) -> None:
         self._runner = _Runner((), tests, definition, n_jobs, progress)
-
-    def run(
-        self,
-        current: pd.DataFrame,
-        reference: pd.DataFrame | None = None,
-        *,
-        name: str | None = None,
-        tags: Iterable[str] = (),
-        metadata: dict[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-    ) -> Run:
-        return self._runner.run(
-            current, reference, name=name, tags=tags, metadata=metadata, timestamp=timestamp
-        )
