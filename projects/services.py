@@ -54,10 +54,11 @@ def restrict_project(project: Project, teams: Iterable[Team]) -> Project:
     return project
 
 
-def archive_project(project: Project) -> Project:
+def archive_project(project: Project, *, keep_first_time: bool = True) -> Project:
     """Archive the project: it refuses snapshots until unarchived. Archiving it again keeps the
-    time it was first archived."""
-    if project.archived_at is None:
+    time it was first archived, or, with `keep_first_time=False` (the settings page's form),
+    restamps it now."""
+    if project.archived_at is None or not keep_first_time:
         project.archived_at = timezone.now()
         project.save(update_fields=["archived_at"])
     return project

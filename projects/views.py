@@ -162,7 +162,10 @@ def project_teams(request: HttpRequest, access: Access, project_id: str) -> Http
 def project_archive(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
     project = _project(access, project_id)
     archive = request.POST.get("archive", "1") == "1"
-    (services.archive_project if archive else services.unarchive_project)(project)
+    if archive:
+        services.archive_project(project, keep_first_time=False)
+    else:
+        services.unarchive_project(project)
     messages.success(request, f"{'Archived' if archive else 'Restored'} {project.name}.")
     return redirect("project_settings", access.organization.slug, project.pk)
 
