@@ -1,6 +1,5 @@
-"""App configuration for alerts: rules are evaluated after each processed snapshot."""
-
-from typing import Any
+"""App configuration for alerts: rules are evaluated after each processed snapshot, and due
+messages delivered, by tasks queued from the receivers connected here."""
 
 from django.apps import AppConfig
 
@@ -10,16 +9,9 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
+        from alerts.signals import message_due
+        from alerts.tasks import queue_delivery, queue_evaluation
         from projects.signals import snapshot_ingested
 
-        snapshot_ingested.connect(queue_evaluation, dispatch_uid="alerts.queue_evaluation")
-
-
-def queue_evaluation(sender: Any, snapshot: Any, **kwargs: Any) -> None:
-    """A `snapshot_ingested` receiver: evaluate the project's rules in a worker. Only projects with
-    rules cost a task."""
-    from alerts.models import AlertRule
-    from alerts.tasks import evaluate_snapshot_task
-
-    if AlertRule.objects.filter(project_id=snapshot.project_id, enabled=True).exists():
-        evaluate_snapshot_task.delay(snapshot.pk)
+        snapshot_ingested.connect(queue_evaluation, dispatch_uid="alerts.tasks.queue_evaluation")
+        message_due.connect(queue_delivery, dispatch_uid="alerts.tasks.queue_delivery")

@@ -14,12 +14,14 @@ import logging
 import random
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from alerts.messages import render
 from alerts.models import (
     Channel,
     ChannelKind,
@@ -31,6 +33,8 @@ from alerts.models import (
     members_with_roles,
 )
 from alerts.outgoing import TransportError
+from alerts.signals import message_due
+from alerts.transports import transport_for
 from mlplatform.accounts.models import Role
 from mlplatform.emails import absolute_url, send_templated_email
 
@@ -51,17 +55,12 @@ def backoff(attempt: int) -> float:
 
 
 def queue_delivery(message_id: Any, *, delay: float = 0) -> None:
-    """Deliver the message from a worker once the current transaction commits. If the broker is
-    down the message stays due and the sweeper (every 30 s) sends it."""
-    from alerts.tasks import deliver_message_task
-
-    def send() -> None:
-        try:
-            deliver_message_task.apply_async((str(message_id),), countdown=delay or None)
-        except Exception:
-            logger.warning("Message %s not queued; the sweeper will send it.", message_id)
-
-    transaction.on_commit(send)
+    """Deliver the message from a worker once the current transaction commits (announced with
+    `message_due`, which `alerts.tasks` turns into a task). If the broker is down the message
+    stays due and the sweeper (every 30 s) sends it."""
+    transaction.on_commit(
+        lambda: message_due.send(sender=Message, message_id=str(message_id), delay=delay or None)
+    )
 
 
 def _claim(message_id: Any) -> tuple[Message, Notification] | None:
@@ -89,9 +88,6 @@ def _claim(message_id: Any) -> tuple[Message, Notification] | None:
 def deliver(message_id: Any) -> str:
     """Make the message's next attempt, if it is due and nobody else is making it. Returns what
     happened: sent, retry, failed, skipped or not due."""
-    from alerts.messages import render
-    from alerts.transports import transport_for
-
     claimed = _claim(message_id)
     if claimed is None:
         return "not due"
@@ -203,8 +199,6 @@ def deliver_due(limit: int = 200) -> int:
 
 def send_test(channel: Channel) -> Message:
     """A test message to the channel ("send test" on its page), delivered at once in a worker."""
-    from uuid import uuid4
-
     message = Message.objects.create(channel=channel, key=f"test:{uuid4()}", kind=MessageKind.TEST)
     queue_delivery(message.pk)
     return message

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from alerts import delivery
 from alerts.models import (
     Alert,
     AlertEvent,
@@ -344,8 +345,6 @@ def _digest(changes: list[Change]) -> list[Message]:
 def evaluate_project(project_id: Any, *, kinds: tuple[str, ...] | None = None) -> list[Change]:
     """Evaluate the project's enabled rules (of `kinds`, or all), fold simultaneous firings into
     digests, and queue the messages for delivery once committed."""
-    from alerts import delivery
-
     rules = AlertRule.objects.filter(project_id=project_id, enabled=True)
     if kinds:
         rules = rules.filter(kind__in=kinds)
@@ -377,8 +376,6 @@ def send_reminders(now: datetime | None = None) -> int:
     """Every minute (beat): firing alerts owed a reminder (their rule's repeat interval has passed
     since they were last told of), and firing alerts never told of because they were silenced
     when they fired, now that the silence is over."""
-    from alerts import delivery
-
     now = now or timezone.now()
     queued = 0
     # Only the alerts that may be owed something: never told of, or with a repeat interval and

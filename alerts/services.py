@@ -204,14 +204,7 @@ def mute(
     user: User | None,
 ) -> Silence:
     """Silence a rule (or, with None, every rule of the project) from now until `until`."""
-    return Silence.objects.create(
-        project=project,
-        rule=rule,
-        starts_at=timezone.now(),
-        ends_at=until,
-        reason=reason,
-        created_by=user,
-    )
+    return schedule_maintenance(project, timezone.now(), until, reason, user, rule=rule)
 
 
 def schedule_maintenance(

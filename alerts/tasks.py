@@ -1,9 +1,16 @@
-"""Celery tasks of the alerts app: thin wrappers around alerts.evaluation and alerts.delivery."""
+"""Celery tasks of the alerts app: thin wrappers around alerts.evaluation and alerts.delivery, and
+the receivers that queue them (after a snapshot is processed, when a message is due)."""
+
+import logging
+from typing import Any
 
 from celery import shared_task
 
 from alerts import delivery, evaluation
+from alerts.models import AlertRule
 from projects.models import Snapshot
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -53,3 +60,19 @@ def send_reminders_task() -> int:
 def deliver_due_task() -> int:
     """Every 30 seconds (beat): messages whose delivery task was lost."""
     return delivery.deliver_due()
+
+
+def queue_evaluation(sender: Any, snapshot: Snapshot, **kwargs: Any) -> None:
+    """A `snapshot_ingested` receiver: evaluate the project's rules in a worker. Only projects with
+    rules cost a task."""
+    if AlertRule.objects.filter(project_id=snapshot.project_id, enabled=True).exists():
+        evaluate_snapshot_task.delay(snapshot.pk)
+
+
+def queue_delivery(sender: Any, message_id: str, delay: float | None, **kwargs: Any) -> None:
+    """A `message_due` receiver: the delivery attempt, in a worker. A broker that cannot be reached
+    is logged, not raised: the message stays due and the sweeper sends it."""
+    try:
+        deliver_message_task.apply_async((message_id,), countdown=delay)
+    except Exception:
+        logger.warning("Message %s not queued; the sweeper will send it.", message_id)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -22,7 +21,7 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from collector import intake, runs
+from collector import intake, services
 from collector.models import Collector, Run, summary
 from collector.validation import clean_collector
 from mlplatform.accounts.access import Access, Perm, parse_uuid
@@ -99,7 +98,7 @@ class ProjectCollectorViewSet(ProjectScopedViewSet):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     def create(self, request: Request, **kwargs: Any) -> Response:
         data = clean_collector(request.data)
-        collector = Collector.objects.create(project=self.project, **data)
+        collector = services.create_collector(self.project, data)
         return Response(collector_json(collector), status=status.HTTP_201_CREATED)
 
 
@@ -150,14 +149,11 @@ class CollectorViewSet(OrgScopedViewSet):
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def partial_update(self, request: Request, **kwargs: Any) -> Response:
         data = clean_collector(request.data, collector=self.collector)
-        for field, value in data.items():
-            setattr(self.collector, field, value)
-        self.collector.save()
-        return Response(collector_json(self.collector))
+        return Response(collector_json(services.update_collector(self.collector, data)))
 
     @extend_schema(responses={204: None})
     def destroy(self, request: Request, **kwargs: Any) -> Response:
-        self.collector.delete()
+        services.delete_collector(self.collector)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
@@ -194,7 +190,7 @@ class CollectorViewSet(OrgScopedViewSet):
                 status=status.HTTP_409_CONFLICT,
             )
         try:
-            batch, created = intake.accept_rows(
+            batch, created = services.send_rows(
                 self.collector,
                 self._raw(request),
                 request.content_type or "",
@@ -204,8 +200,6 @@ class CollectorViewSet(OrgScopedViewSet):
             if exc.fields.get("Content-Type"):
                 raise UnsupportedMediaType(exc.fields["Content-Type"]) from None
             return _rejected(exc)
-        if self.collector.every_rows:
-            transaction.on_commit(lambda: _queue_if_due(self.collector))
         if not created:  # a retry of a request stored before: its batch, not a second one
             return Response({"accepted": batch.rows, "batch": batch.pk, "repeated": True})
         return Response(
@@ -217,21 +211,17 @@ class CollectorViewSet(OrgScopedViewSet):
         """Targets that arrived later: `[{"prediction_id": ..., "target": ...}]`. Quality snapshots
         follow for the runs whose rows they complete."""
         try:
-            found = intake.accept_labels(self.collector, self._raw(request))
+            found = services.send_labels(self.collector, self._raw(request))
         except intake.Rejected as exc:
             return _rejected(exc)
-        from collector.tasks import compute_quality_task
-
-        collector_id = str(self.collector.pk)
-        transaction.on_commit(lambda: compute_quality_task.delay(collector_id))
         return Response({"accepted": found.count}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     def run(self, request: Request, **kwargs: Any) -> Response:
         """Compute a snapshot of the pending rows now (in a worker)."""
         try:
-            pending = runs.request_run(self.collector)
-        except runs.RunRefused as exc:
+            pending = services.request_run(self.collector)
+        except services.RunRefused as exc:
             return Response(error_body("cannot_run", str(exc)), status=status.HTTP_409_CONFLICT)
         return Response({"queued": True, "pending_rows": pending}, status=status.HTTP_202_ACCEPTED)
 
@@ -239,10 +229,3 @@ class CollectorViewSet(OrgScopedViewSet):
     def runs(self, request: Request, **kwargs: Any) -> Response:
         found = self.collector.runs.select_related("snapshot", "quality_snapshot")[:200]
         return Response({"results": [run_json(r) for r in found]})
-
-
-def _queue_if_due(collector: Collector) -> None:
-    from collector.tasks import compute_task
-
-    if runs.is_due(collector):
-        compute_task.delay(str(collector.pk))

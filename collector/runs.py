@@ -12,7 +12,6 @@ would be answered as the same snapshot, never a second one.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +19,6 @@ from typing import Any
 import orjson
 import pandas as pd
 from celery.schedules import crontab
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -33,6 +31,7 @@ from collector.intake import (
     reference_frame,
 )
 from collector.models import Collector, LabelBatch, RowBatch, Run
+from collector.signals import run_started, run_wanted
 from metrics.client.cli import PRESETS, PresetOptions
 from metrics.core.definition import DataDefinition
 from metrics.core.report import Report
@@ -54,14 +53,7 @@ def parse_cron(expression: str) -> crontab:
     fields = expression.split()
     if len(fields) != 5:
         raise ValueError("A cron expression has five fields: minute hour day month weekday.")
-    minute, hour, day_of_month, month_of_year, day_of_week = fields
-    return crontab(
-        minute=minute,
-        hour=hour,
-        day_of_month=day_of_month,
-        month_of_year=month_of_year,
-        day_of_week=day_of_week,
-    )
+    return crontab.from_string(" ".join(fields))
 
 
 def pending_rows(collector: Collector) -> int:
@@ -113,13 +105,6 @@ def _report(collector: Collector, names: list[str], columns: pd.Index) -> Report
     )
 
 
-def _pause() -> None:
-    # For the crash test: a worker can be killed while it holds a run open.
-    pause = settings.COLLECTOR_TEST_PAUSE_SECONDS
-    if pause:
-        time.sleep(pause)
-
-
 def compute(collector_id: Any, *, force: bool = False) -> Run | None:
     """One run of the collector if it is due (or `force`d) and no other worker is on it: the
     pending batches (whole batches, oldest first; with a row trigger, up to that many rows)."""
@@ -154,10 +139,11 @@ def compute(collector_id: Any, *, force: bool = False) -> Run | None:
             chosen[0].pk,
             chosen[-1].pk,
         )
+        run_id = uuid.uuid5(collector.pk, f"run:{chosen[0].pk}:{chosen[-1].pk}")
+        run_started.send(sender=Collector, collector=collector, run_id=run_id, rows=total)
         current = pd.concat([read_parquet(b.parquet) for b in chosen], ignore_index=True)
         window_start, window_end = current[TIME_COLUMN].min(), current[TIME_COLUMN].max()
         features = current.drop(columns=[ID_COLUMN, TIME_COLUMN])
-        run_id = uuid.uuid5(collector.pk, f"run:{chosen[0].pk}:{chosen[-1].pk}")
         names = list(collector.config.get("presets") or ["data_drift"])
         result = _report(collector, names, features.columns).run(
             features,
@@ -169,7 +155,6 @@ def compute(collector_id: Any, *, force: bool = False) -> Run | None:
         )
         document = result.dict()
         document["id"] = str(uuid.uuid5(run_id, "snapshot"))
-        _pause()
         stored = ingest_snapshot(collector.project, orjson.dumps(document))
         run = Run.objects.create(
             id=run_id,
@@ -185,38 +170,16 @@ def compute(collector_id: Any, *, force: bool = False) -> Run | None:
     return run
 
 
-class RunRefused(Exception):
-    """A run asked for by hand that cannot be made; the message says what to do first."""
-
-
-def request_run(collector: Collector) -> int:
-    """Queue a run of the pending rows now (once the transaction commits); the number of rows.
-    Raises RunRefused for a disabled collector, one without a reference, or nothing pending."""
-    from collector.tasks import compute_task
-
-    if not collector.enabled:
-        raise RunRefused(f"{collector.name} is disabled: enable it to run it.")
-    if not collector.references.filter(current=True).exists():
-        raise RunRefused("Upload a reference dataset first: runs compare against it.")
-    pending = pending_rows(collector)
-    if not pending:
-        raise RunRefused("No rows are waiting: send some first, then run.")
-    collector_id = str(collector.pk)
-    transaction.on_commit(lambda: compute_task.delay(collector_id, True))
-    return pending
-
-
 def run_due() -> int:
-    """Every 30 seconds (beat): a run for each due collector (each queued as its own task)."""
-    from collector.tasks import compute_task
-
+    """Every 30 seconds (beat): a run wanted for each due collector (each queued as its own task);
+    how many."""
     queued = 0
     waiting = Collector.objects.filter(enabled=True).annotate(
         pending=Sum("batches__rows", filter=Q(batches__consumed_at__isnull=True))
     )
     for collector in waiting:  # one query for all, whatever their number
         if is_due(collector, pending=collector.pending or 0):
-            compute_task.delay(str(collector.pk))
+            run_wanted.send(sender=Collector, collector_id=str(collector.pk), force=False)
             queued += 1
     return queued
 

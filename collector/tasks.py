@@ -1,8 +1,12 @@
-"""Celery tasks of the collector: thin wrappers around collector.runs."""
+"""Celery tasks of the collector: thin wrappers around collector.runs, and the receivers that queue
+the work the collector announces (collector.signals)."""
+
+from typing import Any
 
 from celery import shared_task
 
 from collector import runs
+from collector.models import Collector
 
 
 @shared_task(name="collector.compute", soft_time_limit=600, time_limit=660, acks_late=True)
@@ -33,8 +37,16 @@ def purge_task() -> int:
 @shared_task(name="collector.quality_due", soft_time_limit=300, time_limit=330)
 def quality_due_task() -> int:
     """Hourly (beat): quality snapshots of runs whose labels window has closed."""
-    from collector.models import Collector
-
     return sum(
         len(runs.compute_quality(pk)) for pk in Collector.objects.values_list("pk", flat=True)
     )
+
+
+def queue_run(sender: Any, collector_id: str, force: bool, **kwargs: Any) -> None:
+    """A `run_wanted` receiver: the run, in a worker."""
+    compute_task.delay(collector_id, force)
+
+
+def queue_quality(sender: Any, collector_id: str, **kwargs: Any) -> None:
+    """A `labels_received` receiver: the quality snapshots, in a worker."""
+    compute_quality_task.delay(collector_id)

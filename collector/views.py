@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from collector import intake, runs
+from collector import intake, services
 from collector.forms import CollectorForm
 from collector.models import Collector, ReferenceDataset, summary
 from mlplatform.accounts.access import Access, Perm, parse_uuid
@@ -130,7 +130,7 @@ def project_collectors(request: HttpRequest, access: Access, project_id: str) ->
     if request.method == "POST":
         access.require(Perm.WRITE)
         if form.is_valid():
-            collector = Collector.objects.create(project=project, **form.collector_data)
+            collector = services.create_collector(project, form.collector_data)
             messages.success(
                 request, f"Created the collector {collector.name}. Upload its reference dataset."
             )
@@ -172,9 +172,7 @@ def collector_detail(
     if request.method == "POST":
         access.require(Perm.WRITE)
         if form.is_valid():
-            for field, value in form.collector_data.items():
-                setattr(collector, field, value)
-            collector.save()
+            services.update_collector(collector, form.collector_data)
             messages.success(request, f"Saved the collector {collector.name}.")
             return redirect(_detail_url(access, project, collector))
     reference = _current_references([collector]).get(collector.pk)
@@ -207,8 +205,7 @@ def collector_enable(
     request: HttpRequest, access: Access, project_id: str, collector_id: str
 ) -> HttpResponse:
     project, collector = _collector(access, project_id, collector_id)
-    collector.enabled = request.POST.get("enabled") == "1"
-    collector.save(update_fields=["enabled"])
+    services.set_collector_enabled(collector, request.POST.get("enabled") == "1")
     if collector.enabled:
         messages.success(request, f"Enabled {collector.name}: it accepts rows and runs again.")
     else:
@@ -227,7 +224,7 @@ def collector_delete(
     if request.POST.get("confirm", "").strip() != collector.name:
         messages.error(request, f"Type the collector's name, {collector.name}, to confirm.")
         return redirect(_detail_url(access, project, collector, "delete"))
-    collector.delete()
+    services.delete_collector(collector)
     messages.success(
         request,
         f"Deleted the collector {collector.name} with its rows and runs; "
@@ -280,8 +277,8 @@ def collector_run(
     project, collector = _collector(access, project_id, collector_id)
     back = redirect(_detail_url(access, project, collector, "runs"))
     try:
-        pending = runs.request_run(collector)
-    except runs.RunRefused as exc:
+        pending = services.request_run(collector)
+    except services.RunRefused as exc:
         messages.warning(request, str(exc))
         return back
     messages.success(

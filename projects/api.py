@@ -18,7 +18,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
@@ -32,6 +31,7 @@ from mlplatform.accounts.models import Team
 from mlplatform.accounts.scoped_api import OrgScopedViewSet
 from mlplatform.api_errors import error_body
 from projects import series as series_reading
+from projects import services
 from projects.ingestion import SnapshotConflict, SnapshotRejected, ingest_snapshot
 from projects.models import META_KEY, MetricSeries, Project, Snapshot, SnapshotStatus, SnapshotTag
 from projects.serializers import (
@@ -40,7 +40,6 @@ from projects.serializers import (
     SnapshotSerializer,
     snapshot_with_document,
 )
-from projects.services import delete_project
 
 # ---- projects -----------------------------------------------------------------------------------
 
@@ -72,12 +71,12 @@ class OrgProjectViewSet(mixins.ListModelMixin, OrgScopedViewSet):
     def create(self, request: Request, **kwargs: Any) -> Response:
         data = _validated(ProjectWriteSerializer, request.data)
         teams = _teams(self.access, data["teams"]) if data.get("teams") else []
-        project = Project.objects.create(
-            organization=self.access.organization,
-            name=data["name"].strip(),
+        project = services.create_project(
+            self.access.organization,
+            name=data["name"],
             description=data.get("description", ""),
+            teams=teams,
         )
-        project.teams.set(teams)
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
@@ -136,32 +135,23 @@ class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
         project = self.get_object()
         data = _validated(ProjectWriteSerializer, request.data, partial=True)
         if "teams" in data:
-            project.teams.set(_teams(self.access, data["teams"]))
-        for field in ("name", "description"):
-            if field in data:
-                setattr(project, field, data[field].strip() if field == "name" else data[field])
-        project.save()
+            services.restrict_project(project, _teams(self.access, data["teams"]))
+        services.update_project(project, name=data.get("name"), description=data.get("description"))
         return Response(ProjectSerializer(project).data)
 
     def destroy(self, request: Request, **kwargs: Any) -> Response:
-        delete_project(self.get_object())
+        services.delete_project(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=None, responses=ProjectSerializer)
     @action(detail=True, methods=["post"])
     def archive(self, request: Request, **kwargs: Any) -> Response:
-        project = self.get_object()
-        project.archived_at = project.archived_at or timezone.now()
-        project.save(update_fields=["archived_at"])
-        return Response(ProjectSerializer(project).data)
+        return Response(ProjectSerializer(services.archive_project(self.get_object())).data)
 
     @extend_schema(request=None, responses=ProjectSerializer)
     @action(detail=True, methods=["post"])
     def unarchive(self, request: Request, **kwargs: Any) -> Response:
-        project = self.get_object()
-        project.archived_at = None
-        project.save(update_fields=["archived_at"])
-        return Response(ProjectSerializer(project).data)
+        return Response(ProjectSerializer(services.unarchive_project(self.get_object())).data)
 
 
 # ---- snapshots ----------------------------------------------------------------------------------

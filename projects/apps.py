@@ -1,4 +1,4 @@
-"""App configuration for projects."""
+"""App configuration for projects: the receivers of its signals are connected here."""
 
 from django.apps import AppConfig
 
@@ -10,8 +10,10 @@ class ProjectsConfig(AppConfig):
     def ready(self) -> None:
         from projects.dashboards import ensure_default_dashboard
         from projects.live import broadcast_snapshot
-        from projects.signals import snapshot_ingested
+        from projects.signals import snapshot_ingested, snapshot_stored
+        from projects.tasks import queue_processing
 
+        snapshot_stored.connect(queue_processing, dispatch_uid="projects.tasks.queue_processing")
         # The default dashboard is saved before the snapshot is announced to open pages.
         snapshot_ingested.connect(
             ensure_default_dashboard, dispatch_uid="projects.dashboards.ensure_default_dashboard"

@@ -4,8 +4,9 @@ points and test outcomes in one transaction, and announce it after commit.
 The REST API and the collector both store snapshots through `ingest_snapshot`. Nothing is stored
 from a document that fails any check. The snapshot's client-generated id makes a retry idempotent:
 the same id with the same document returns the stored snapshot; with another document, a
-`SnapshotConflict`. Post-commit work (alerts, live updates) runs in a Celery task; if the broker is
-unreachable the snapshot is still stored and the sweeper processes it later.
+`SnapshotConflict`. After commit the snapshot is announced (`signals.snapshot_stored`): the tasks
+module queues its processing (alerts, live updates) in a worker; if the broker is unreachable the
+snapshot is still stored and the sweeper processes it later.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from projects.models import (
     SnapshotTag,
     TestOutcome,
 )
+from projects.signals import snapshot_ingested, snapshot_stored
 
 logger = logging.getLogger(__name__)
 
@@ -220,7 +222,9 @@ def ingest_snapshot(
                 project, snapshot_id, timestamp, document, canonical, digest, len(body), tags
             )
             transaction.on_commit(lambda: _series_cache.update(new_series))
-            transaction.on_commit(lambda: enqueue_processing(snapshot.pk))
+            transaction.on_commit(
+                lambda: snapshot_stored.send(sender=Snapshot, snapshot_pk=snapshot.pk)
+            )
     except IntegrityError:
         existing = Snapshot.objects.filter(project=project, uuid=snapshot_id).first()
         if existing is None:
@@ -435,30 +439,12 @@ def _insert(model: type, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) 
 
 # ---- after commit --------------------------------------------------------------------------------
 
-
-def enqueue_processing(snapshot_pk: int) -> None:
-    """Queue the post-commit work. A broker that cannot be reached is logged, not raised: the
-    snapshot is stored, and the sweeper picks it up."""
-    from projects.tasks import process_snapshot_task
-
-    try:
-        process_snapshot_task.apply_async((snapshot_pk,), retry=False)
-    except Exception as exc:  # broker down, or (embedded default) a failure in the work itself
-        logger.warning(
-            "Snapshot %s stored but not queued for processing (%s); the sweeper will.",
-            snapshot_pk,
-            exc,
-        )
-
-
 CLAIM_TIMEOUT_SECONDS = 300
 
 
 def process_snapshot(snapshot_pk: int) -> bool:
     """Announce a stored snapshot (alerts, live updates) once. Returns False when another worker
     holds or has done it. Safe to run twice."""
-    from projects.signals import snapshot_ingested
-
     now = timezone.now()
     stale = now - timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
     # Claimed with one conditional UPDATE: of two workers, one gets the row.

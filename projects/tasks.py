@@ -1,8 +1,14 @@
-"""Celery tasks of the projects app: thin wrappers around projects.ingestion."""
+"""Celery tasks of the projects app: thin wrappers around projects.ingestion, and the receiver that
+queues a stored snapshot's processing."""
+
+import logging
+from typing import Any
 
 from celery import shared_task
 
 from projects import ingestion
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -24,3 +30,16 @@ def process_snapshot_task(snapshot_pk: int) -> bool:
 def sweep_unprocessed_snapshots_task() -> int:
     """Every minute (Celery beat): finish snapshots whose processing was never queued or died."""
     return ingestion.sweep_unprocessed()
+
+
+def queue_processing(sender: Any, snapshot_pk: int, **kwargs: Any) -> None:
+    """A `snapshot_stored` receiver: process the snapshot in a worker. A broker that cannot be
+    reached is logged, not raised: the snapshot is stored, and the sweeper picks it up."""
+    try:
+        process_snapshot_task.apply_async((snapshot_pk,), retry=False)
+    except Exception as exc:  # broker down, or (embedded default) a failure in the work itself
+        logger.warning(
+            "Snapshot %s stored but not queued for processing (%s); the sweeper will.",
+            snapshot_pk,
+            exc,
+        )

@@ -8,15 +8,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from mlplatform.accounts.access import Access, Perm, parse_uuid
 from mlplatform.accounts.views import org_page
-from projects import dashboards, panel_data
+from projects import dashboards, panel_data, services
 from projects.forms import ProjectForm, ProjectTeamsForm
 from projects.models import Project
-from projects.services import delete_project
 
 PAGE_SIZE = 50
 
@@ -40,9 +38,9 @@ def project_create(request: HttpRequest, access: Access) -> HttpResponse:
         for errors in form.errors.values():
             messages.error(request, errors[0])
         return redirect("org_home", access.organization.slug)
-    project = Project.objects.create(
-        organization=access.organization,
-        name=form.cleaned_data["name"].strip(),
+    project = services.create_project(
+        access.organization,
+        name=form.cleaned_data["name"],
         description=form.cleaned_data["description"],
     )
     messages.success(request, f"Created {project.name}. Push its first snapshot to see it here.")
@@ -121,9 +119,11 @@ def project_settings(request: HttpRequest, access: Access, project_id: str) -> H
     if request.method == "POST":
         access.require(Perm.WRITE)
         if form.is_valid():
-            project.name = form.cleaned_data["name"].strip()
-            project.description = form.cleaned_data["description"]
-            project.save(update_fields=["name", "description"])
+            services.update_project(
+                project,
+                name=form.cleaned_data["name"],
+                description=form.cleaned_data["description"],
+            )
             messages.success(request, "Saved the project.")
             return redirect("project_settings", access.organization.slug, project.pk)
     teams_form = ProjectTeamsForm(
@@ -149,7 +149,7 @@ def project_teams(request: HttpRequest, access: Access, project_id: str) -> Http
     project = _project(access, project_id)
     form = ProjectTeamsForm(request.POST, organization=access.organization)
     if form.is_valid():
-        project.teams.set(form.cleaned_data["teams"])
+        services.restrict_project(project, form.cleaned_data["teams"])
         names = (
             ", ".join(t.name for t in form.cleaned_data["teams"]) or "everyone in the organisation"
         )
@@ -162,8 +162,10 @@ def project_teams(request: HttpRequest, access: Access, project_id: str) -> Http
 def project_archive(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
     project = _project(access, project_id)
     archive = request.POST.get("archive", "1") == "1"
-    project.archived_at = timezone.now() if archive else None
-    project.save(update_fields=["archived_at"])
+    if archive:
+        services.archive_project(project, keep_first_time=False)
+    else:
+        services.unarchive_project(project)
     messages.success(request, f"{'Archived' if archive else 'Restored'} {project.name}.")
     return redirect("project_settings", access.organization.slug, project.pk)
 
@@ -175,6 +177,6 @@ def project_delete(request: HttpRequest, access: Access, project_id: str) -> Htt
     if request.POST.get("confirm", "").strip() != project.name:
         messages.error(request, f"Type the project's name, {project.name}, to confirm.")
         return redirect("project_settings", access.organization.slug, project.pk)
-    delete_project(project)
+    services.delete_project(project)
     messages.success(request, f"Deleted {project.name} and its snapshots.")
     return redirect("org_home", access.organization.slug)

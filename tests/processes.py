@@ -112,8 +112,11 @@ def running(
 
 
 @contextmanager
-def celery_worker(queue: str, env: Mapping[str, str] | None = None) -> Iterator[Process]:
-    """A real Celery worker consuming only `queue` (so runs never steal each other's tasks)."""
+def celery_worker(
+    queue: str, env: Mapping[str, str] | None = None, *, include: tuple[str, ...] = ()
+) -> Iterator[Process]:
+    """A real Celery worker consuming only `queue` (so runs never steal each other's tasks); it
+    imports the modules of `include` too (test-only receivers of signals, say) as it starts."""
     args = [
         str(BIN / "celery"),
         "-A",
@@ -130,5 +133,7 @@ def celery_worker(queue: str, env: Mapping[str, str] | None = None) -> Iterator[
         "--loglevel",
         "INFO",
     ]
+    if include:
+        args += ["--include", ",".join(include)]
     with running(args, env or child_environment(), ready=" ready.") as process:
         yield process

@@ -208,8 +208,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "collector-purge": {"task": "collector.purge", "schedule": crontab(minute=37)},
 }
 
-# Test settings only: a run sleeps this long mid-way, for the crash test to kill its worker.
-COLLECTOR_TEST_PAUSE_SECONDS = 0.0
 # The largest body the collector's intake accepts (rows, labels, a reference upload).
 COLLECTOR_MAX_BODY_BYTES = env.int(
     "COLLECTOR_MAX_BODY_BYTES", 20 * 1024 * 1024, min_value=1024, max_value=1024**3

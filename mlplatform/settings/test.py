@@ -44,8 +44,6 @@ if env.str("TEST_SMTP_PORT", ""):
 OUTBOUND_INSECURE_HOSTS = ["127.0.0.1"]
 ALERTS_RETRY_BASE_SECONDS = 0.2  # type: ignore[assignment]
 ALERTS_RETRY_MAX_SECONDS = 2
-# The collector's crash test holds a run open this long, to kill its worker mid-computation.
-COLLECTOR_TEST_PAUSE_SECONDS = float(env.str("COLLECTOR_TEST_PAUSE_SECONDS", "0") or 0)
 DEFAULT_FROM_EMAIL = "ML Monitor <noreply@testserver>"
 
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

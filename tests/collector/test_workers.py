@@ -17,7 +17,7 @@ from scipy import stats
 from collector.intake import read_parquet
 from collector.models import Collector, RowBatch, Run
 from tests.collector.conftest import frame, records
-from tests.processes import celery_worker, child_environment
+from tests.processes import celery_worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -72,8 +72,11 @@ def test_a_worker_killed_mid_computation_loses_and_doubles_nothing(
     member = api_for(bob)
     for i in range(10):
         _send(client, collector, frame(1000, seed=200 + i, start=1000 * i))
-    slow = child_environment(COLLECTOR_TEST_PAUSE_SECONDS="30")
-    with celery_worker(settings.CELERY_TASK_DEFAULT_QUEUE, slow) as worker:
+    # The worker loads a receiver of `run_started` that holds each run open
+    # (tests/collector/holding_runs.py), so that it is killed mid-computation.
+    with celery_worker(
+        settings.CELERY_TASK_DEFAULT_QUEUE, include=("tests.collector.holding_runs",)
+    ) as worker:
         response = member.post(f"/api/v1/collectors/{collector.pk}/run")
         assert response.status_code == 202
         worker.wait_for("computing a snapshot of 10000 rows", timeout=60)
