@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db.models import Q, TextChoices
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -47,15 +46,15 @@ from alerts.models import (
     State,
 )
 from alerts.validation import clean_channel, clean_rule, clean_silence
-from mlplatform.accounts.access import Perm, parse_uuid
-from mlplatform.accounts.scoped_api import OrgScopedViewSet
-from projects.api import ProjectScopedViewSet, _int
+from mlplatform import querystring
+from mlplatform.accounts.access import Perm
+from mlplatform.accounts.scoped_api import OrgScopedViewSet, ProjectScopedViewSet
 
 MAX_LIMIT = 500
 
 
 def _limit(request: Request) -> int:
-    return _int(request, "limit", 100, 1, MAX_LIMIT)
+    return querystring.integer(request.query_params, "limit", default=100, low=1, high=MAX_LIMIT)
 
 
 def _one_of(choices: type[TextChoices], **kwargs: Any) -> serializers.CharField:
@@ -300,8 +299,6 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScoped
     queryset = Channel.objects.all()
     serializer_class = ChannelSerializer
     action_permissions = {
-        "list": Perm.READ,
-        "retrieve": Perm.READ,
         "create": Perm.WRITE,
         "partial_update": Perm.WRITE,
         "destroy": Perm.WRITE,
@@ -382,18 +379,12 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScope
 
     queryset = AlertRule.objects.prefetch_related("channels").select_related("last_snapshot")
     serializer_class = RuleSerializer
-    org_field = "project__organization"
     action_permissions = {
-        "list": Perm.READ,
-        "retrieve": Perm.READ,
         "history": Perm.READ,
         "create": Perm.WRITE,
         "partial_update": Perm.WRITE,
         "destroy": Perm.WRITE,
     }
-
-    def scope_queryset(self, queryset: Any) -> Any:
-        return queryset.filter(project=self.project)
 
     @extend_schema(request=RuleInput, responses={201: RuleSerializer})
     def create(self, request: Request, **kwargs: Any) -> Response:
@@ -430,11 +421,11 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScope
         limit = _limit(request)
         cursor = request.query_params.get("cursor")
         if cursor:
-            valid = cursor.isdigit() and len(cursor) < 19  # a bigint
-            last = rule.events.filter(pk=int(cursor)).first() if valid else None
+            key = querystring.whole_number(cursor)
+            last = rule.events.filter(pk=key).first() if key is not None else None
             if last is None:
-                raise ValidationError(
-                    {"cursor": "Not a cursor from this API; use the `next` value as given."}
+                raise querystring.QueryError(
+                    "cursor", "Not a cursor from this API; use the `next` value as given."
                 )
             events = events.filter(
                 Q(created_at__lt=last.created_at) | Q(created_at=last.created_at, pk__lt=last.pk)
@@ -460,11 +451,6 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScop
 
     queryset = Alert.objects.select_related("rule", "snapshot")
     serializer_class = AlertSerializer
-    org_field = "project__organization"
-    action_permissions = {"list": Perm.READ, "retrieve": Perm.READ}
-
-    def scope_queryset(self, queryset: Any) -> Any:
-        return queryset.filter(project=self.project)
 
     @extend_schema(
         parameters=[
@@ -478,22 +464,16 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScop
     )
     def list(self, request: Request, **kwargs: Any) -> Response:
         alerts = self.get_queryset().order_by("-started_at")
-        state = request.query_params.get("state")
+        state = querystring.choice(request.query_params, "state", _ALERT_STATES)
         if state:
-            if state not in _ALERT_STATES:
-                raise ValidationError(
-                    {"state": f"Unknown state {state!r}; use {', '.join(_ALERT_STATES)}."}
-                )
             alerts = (
                 alerts.filter(resolved_at__isnull=True)
                 if state == "open"
                 else alerts.filter(state=state)
             )
-        rule = request.query_params.get("rule")
+        rule = querystring.identifier(request.query_params, "rule", what="rule")
         if rule:
-            if parse_uuid(rule) is None:
-                raise ValidationError({"rule": "Expected a rule id."})
-            alerts = alerts.filter(rule_id=parse_uuid(rule))
+            alerts = alerts.filter(rule_id=rule)
         page = alerts[: _limit(request)]
         return Response(AlertSerializer(page, many=True).data)
 
@@ -519,11 +499,7 @@ class SilenceViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
 
     queryset = Silence.objects.select_related("created_by")
     serializer_class = SilenceSerializer
-    org_field = "project__organization"
-    action_permissions = {"list": Perm.READ, "create": Perm.WRITE, "destroy": Perm.WRITE}
-
-    def scope_queryset(self, queryset: Any) -> Any:
-        return queryset.filter(project=self.project)
+    action_permissions = {"create": Perm.WRITE, "destroy": Perm.WRITE}
 
     @extend_schema(
         parameters=[
@@ -534,7 +510,7 @@ class SilenceViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
     )
     def list(self, request: Request, **kwargs: Any) -> Response:
         silences = self.get_queryset().order_by("-starts_at")
-        state = request.query_params.get("state")
+        state = querystring.choice(request.query_params, "state", _SILENCE_STATES)
         now = timezone.now()
         if state == "active":
             silences = silences.active(now)
@@ -542,10 +518,6 @@ class SilenceViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
             silences = silences.filter(starts_at__gt=now)
         elif state == "ended":
             silences = silences.filter(ends_at__lte=now)
-        elif state:
-            raise ValidationError(
-                {"state": f"Unknown state {state!r}; use {', '.join(_SILENCE_STATES)}."}
-            )
         return Response(SilenceSerializer(silences[: _limit(request)], many=True).data)
 
     @extend_schema(request=SilenceInput, responses={201: SilenceSerializer})

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
@@ -32,31 +32,22 @@ from alerts.models import (
     Silence,
     State,
 )
-from mlplatform.accounts.access import Access, Perm, parse_uuid
-from mlplatform.accounts.views import org_page
+from mlplatform import querystring
+from mlplatform.accounts.access import Access, Perm, find, get_or_404
+from mlplatform.accounts.pages import get_project, org_page
 from projects.models import Project
-from projects.views import PAGE_SIZE, _project
+from projects.views import PAGE_SIZE
 
 
 def _channel(access: Access, channel_id: str) -> Channel:
-    parsed = parse_uuid(channel_id)
-    channel = (
-        Channel.objects.filter(organization=access.organization, pk=parsed).first()
-        if parsed
-        else None
+    return get_or_404(
+        Channel.objects.filter(organization=access.organization), channel_id, "channel"
     )
-    if channel is None:
-        raise Http404("No such channel.")
-    return channel
 
 
 def _rule(access: Access, project_id: str, rule_id: str) -> tuple[Project, AlertRule]:
-    project = _project(access, project_id)
-    parsed = parse_uuid(rule_id)
-    rule = project.alert_rules.filter(pk=parsed).first() if parsed else None
-    if rule is None:
-        raise Http404("No such alert rule.")
-    return project, rule
+    project = get_project(access, project_id)
+    return project, get_or_404(project.alert_rules.all(), rule_id, "alert rule")
 
 
 def _report(request: HttpRequest, exc: ValidationError) -> None:
@@ -101,10 +92,7 @@ def alert_list(request: HttpRequest, access: Access) -> HttpResponse:
         open_alerts = open_alerts.none()
     total = history.count()
     pages = max(1, -(-total // PAGE_SIZE))
-    raw_page = request.GET.get("page", "1")
-    page = min(max(1, int(raw_page)), pages) if raw_page.isdigit() else 1
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = querystring.page_number(request.GET, last=pages)
     return render(
         request,
         "alerts/alert_list.html",
@@ -115,7 +103,7 @@ def alert_list(request: HttpRequest, access: Access) -> HttpResponse:
             "history": list(history[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
             "page": page,
             "pages": pages,
-            "query": query.urlencode(),
+            "query": querystring.without(request.GET, "page"),
             "filtered": bool(state or chosen.get("project")),
         },
     )
@@ -261,7 +249,7 @@ def _current_silences(project: Project, rule: AlertRule | None = None) -> QueryS
 
 @org_page()
 def project_alerts(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
-    project = _project(access, project_id)
+    project = get_project(access, project_id)
     forms = {kind: form(project=project) for kind, form in RULE_FORMS.items()}
     open_kind = ""
     if request.method == "POST":
@@ -356,16 +344,16 @@ def alert_rule_delete(
 
 def _back(access: Access, project: Project, rule_id: Any) -> HttpResponse:
     """To the rule's page when the form came from one, else to the project's alerts."""
-    parsed = parse_uuid(rule_id) if rule_id else None
-    if parsed and project.alert_rules.filter(pk=parsed).exists():
-        return redirect("alert_rule_detail", access.organization.slug, project.pk, parsed)
+    rule = find(project.alert_rules.all(), rule_id) if rule_id else None
+    if rule is not None:
+        return redirect("alert_rule_detail", access.organization.slug, project.pk, rule.pk)
     return redirect("project_alerts", access.organization.slug, project.pk)
 
 
 @org_page(Perm.WRITE)
 @require_POST
 def alert_silence_create(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
-    project = _project(access, project_id)
+    project = get_project(access, project_id)
     window = request.POST.get("mode") == "window"
     form = (
         MaintenanceForm(request.POST, project=project)
@@ -401,11 +389,8 @@ def alert_silence_create(request: HttpRequest, access: Access, project_id: str) 
 def alert_silence_end(
     request: HttpRequest, access: Access, project_id: str, silence_id: str
 ) -> HttpResponse:
-    project = _project(access, project_id)
-    parsed = parse_uuid(silence_id)
-    silence = project.silences.filter(pk=parsed).first() if parsed else None
-    if silence is None:
-        raise Http404("No such silence.")
+    project = get_project(access, project_id)
+    silence = get_or_404(project.silences.all(), silence_id, "silence")
     services.end_silence(silence)
     messages.success(request, "Ended the silence; notifications resume.")
     return _back(access, project, request.POST.get("back"))

@@ -24,10 +24,10 @@ from rest_framework.response import Response
 from collector import intake, services
 from collector.models import Collector, Run, summary
 from collector.validation import clean_collector
-from mlplatform.accounts.access import Access, Perm, parse_uuid
-from mlplatform.accounts.scoped_api import OrgScopedViewSet
+from mlplatform.accounts.access import Perm, get_or_404
+from mlplatform.accounts.scoped_api import ProjectScopedViewSet
 from mlplatform.api_errors import error_body
-from projects.api import ProjectScopedViewSet, access_to_project
+from projects.models import Project
 
 
 def collector_json(collector: Collector) -> dict[str, Any]:
@@ -85,11 +85,7 @@ class ProjectCollectorViewSet(ProjectScopedViewSet):
     """A project's collectors: listed by readers, created by members."""
 
     queryset = Collector.objects.all()
-    org_field = "project__organization"
-    action_permissions = {"list": Perm.READ, "create": Perm.WRITE}
-
-    def scope_queryset(self, queryset: Any) -> Any:
-        return queryset.filter(project=self.project)
+    action_permissions = {"create": Perm.WRITE}
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def list(self, request: Request, **kwargs: Any) -> Response:
@@ -102,16 +98,15 @@ class ProjectCollectorViewSet(ProjectScopedViewSet):
         return Response(collector_json(collector), status=status.HTTP_201_CREATED)
 
 
-class CollectorViewSet(OrgScopedViewSet):
+class CollectorViewSet(ProjectScopedViewSet):
     """One collector, under /api/v1/collectors/{id}: the organisation and project come from it; a
     caller who cannot see its project gets 404. An ingest token of its project may send rows and
     labels."""
 
     queryset = Collector.objects.all()
-    org_field = "project__organization"
+    missing = "collector"
     max_body_setting = "COLLECTOR_MAX_BODY_BYTES"
     action_permissions = {
-        "retrieve": Perm.READ,
         "partial_update": Perm.WRITE,
         "destroy": Perm.WRITE,
         "reference": Perm.READ,
@@ -123,20 +118,13 @@ class CollectorViewSet(OrgScopedViewSet):
     }
     collector: Collector
 
-    def resolve_access(self, request: Request) -> Access:
-        collector_id = parse_uuid(self.kwargs["collector_id"])
-        collector = (
-            Collector.objects.select_related("project").filter(pk=collector_id).first()
-            if collector_id
-            else None
-        )
-        if collector is None:
-            raise Http404("No such collector.")
-        self.collector = collector
-        return access_to_project(request, collector.project, "No such collector.")
+    def resolve_project(self) -> Project:
+        collectors = Collector.objects.select_related("project")
+        self.collector = get_or_404(collectors, self.kwargs["collector_id"], "collector")
+        return self.collector.project
 
     def scope_queryset(self, queryset: Any) -> Any:
-        return queryset.filter(pk=self.collector.pk)
+        return super().scope_queryset(queryset).filter(pk=self.collector.pk)
 
     def _raw(self, request: Request) -> bytes:
         # The raw stream: Django's request.body would refuse anything over its form limit.

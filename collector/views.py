@@ -7,7 +7,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -15,10 +15,9 @@ from django.views.decorators.http import require_POST
 from collector import intake, services
 from collector.forms import CollectorForm
 from collector.models import Collector, ReferenceDataset, summary
-from mlplatform.accounts.access import Access, Perm, parse_uuid
-from mlplatform.accounts.views import org_page
+from mlplatform.accounts.access import Access, Perm, get_or_404
+from mlplatform.accounts.pages import get_project, org_page
 from projects.models import Project
-from projects.views import _project
 
 # The reference's type is read from the file's name: browsers send unreliable content types.
 REFERENCE_TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parquet"}
@@ -33,12 +32,8 @@ _EXAMPLE_VALUES: dict[str, Any] = {
 
 
 def _collector(access: Access, project_id: str, collector_id: str) -> tuple[Project, Collector]:
-    project = _project(access, project_id)
-    parsed = parse_uuid(collector_id)
-    collector = project.collectors.filter(pk=parsed).first() if parsed else None
-    if collector is None:
-        raise Http404("No such collector.")
-    return project, collector
+    project = get_project(access, project_id)
+    return project, get_or_404(project.collectors.all(), collector_id, "collector")
 
 
 def _detail_url(access: Access, project: Project, collector: Collector, anchor: str = "") -> str:
@@ -125,7 +120,7 @@ def _examples(
 
 @org_page()
 def project_collectors(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
-    project = _project(access, project_id)
+    project = get_project(access, project_id)
     form = CollectorForm(request.POST or None)
     if request.method == "POST":
         access.require(Perm.WRITE)

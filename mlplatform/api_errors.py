@@ -24,6 +24,8 @@ from rest_framework import exceptions
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from mlplatform.querystring import QueryError
+
 
 def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     """Nested DRF error details as {"a.b.0": ["message", ...]}."""
@@ -54,7 +56,9 @@ def error_body(
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, QueryError):
+        exc = exceptions.ValidationError(exc.fields)
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)

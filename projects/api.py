@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -26,9 +26,10 @@ from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mlplatform.accounts.access import Access, Perm, access_for_request, parse_uuid
+from mlplatform import querystring
+from mlplatform.accounts.access import Access, Perm
 from mlplatform.accounts.models import Team
-from mlplatform.accounts.scoped_api import OrgScopedViewSet
+from mlplatform.accounts.scoped_api import OrgScopedViewSet, ProjectScopedViewSet
 from mlplatform.api_errors import error_body
 from projects import series as series_reading
 from projects import services
@@ -63,7 +64,7 @@ class OrgProjectViewSet(mixins.ListModelMixin, OrgScopedViewSet):
 
     queryset = Project.objects.prefetch_related("teams")
     serializer_class = ProjectSerializer
-    action_permissions = {"list": Perm.READ, "create": Perm.WRITE}
+    action_permissions = {"create": Perm.WRITE}
 
     def scope_queryset(self, queryset: Any) -> Any:
         return queryset.filter(pk__in=self.access.projects().values("pk"))
@@ -80,37 +81,6 @@ class OrgProjectViewSet(mixins.ListModelMixin, OrgScopedViewSet):
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
-def access_to_project(
-    request: Request, project: Project, missing: str = "No such project."
-) -> Access:
-    """The caller's access to the organisation of `project`, which they must see (teams, an ingest
-    token's own project); else a 404 saying `missing`."""
-    access = access_for_request(request, org_id=project.organization_id)
-    if access.token is not None:
-        # A token sees its organisation's projects, an ingest token its own: no query needed.
-        visible = access.token.project_id in (None, project.pk)
-    else:
-        visible = access.projects().filter(pk=project.pk).exists()
-    if not visible:
-        raise Http404(missing)
-    return access
-
-
-class ProjectScopedViewSet(OrgScopedViewSet):
-    """Views under /api/v1/projects/{project_id}/: the organisation comes from the project, and
-    the project must be one the caller sees (teams, an ingest token's own project); else 404."""
-
-    project: Project
-
-    def resolve_access(self, request: Request) -> Access:
-        project_id = parse_uuid(self.kwargs["project_id"])
-        project = Project.objects.filter(pk=project_id).first() if project_id else None
-        if project is None:
-            raise Http404("No such project.")
-        self.project = project
-        return access_to_project(request, project)
-
-
 class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
     """One project: read, rename and describe (members), restrict to teams, archive or delete
     (owners and admins)."""
@@ -119,8 +89,8 @@ class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
     serializer_class = ProjectSerializer
     lookup_field = "pk"
     lookup_url_kwarg = "project_id"
+    org_field = "organization"
     action_permissions = {
-        "retrieve": Perm.READ,
         "partial_update": Perm.WRITE,
         "destroy": Perm.MANAGE_PROJECTS,
         "archive": Perm.MANAGE_PROJECTS,
@@ -159,40 +129,11 @@ class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
 _STATUSES = [s.value for s in SnapshotStatus]
 
 
-def _timestamp(request: Request, name: str) -> datetime | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise ValidationError(
-            {name: f"{raw!r} is not an ISO 8601 date and time, e.g. 2026-11-01T00:00:00Z."}
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def metadata_filters(request: Request) -> dict[str, str]:
-    """The `meta.<key>=value` query parameters, keys checked."""
-    found = {}
-    for name, value in request.query_params.items():
-        if name.startswith("meta."):
-            key = name[5:]
-            if not META_KEY.match(key):
-                raise ValidationError(
-                    {name: "Metadata keys are letters, digits, '_', '-' and '.' (not '__')."}
-                )
-            found[key] = value
-    return found
-
-
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ValidationError({name: f"Expected a whole number from {low} to {high}."})
-    return int(raw)
+def _since_until(request: Request) -> tuple[datetime | None, datetime | None]:
+    params = request.query_params
+    return querystring.optional_instant(params, "since"), querystring.optional_instant(
+        params, "until"
+    )
 
 
 def _encode_cursor(snapshot: Snapshot) -> str:
@@ -219,20 +160,21 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
     serializer_class = SnapshotSerializer
     lookup_field = "uuid"
     lookup_url_kwarg = "snapshot_id"
-    org_field = "project__organization"
     # Ingestion accepts documents up to SNAPSHOT_MAX_BYTES (see ApiGuardMiddleware).
     max_body_setting = "SNAPSHOT_MAX_BYTES"
     openapi_extra_errors = ("409",)
     action_permissions = {
-        "list": Perm.READ,
-        "retrieve": Perm.READ,
         "create": Perm.INGEST,
         "destroy": Perm.MANAGE_PROJECTS,
     }
 
     def scope_queryset(self, queryset: Any) -> Any:
-        return queryset.filter(project=self.project).prefetch_related(
-            Prefetch("tag_rows", queryset=SnapshotTag.objects.only("snapshot_id", "tag"))
+        return (
+            super()
+            .scope_queryset(queryset)
+            .prefetch_related(
+                Prefetch("tag_rows", queryset=SnapshotTag.objects.only("snapshot_id", "tag"))
+            )
         )
 
     @extend_schema(
@@ -259,7 +201,7 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
     )
     def list(self, request: Request, **kwargs: Any) -> Response:
         snapshots = self.get_queryset()
-        since, until = _timestamp(request, "since"), _timestamp(request, "until")
+        since, until = _since_until(request)
         if since:
             snapshots = snapshots.filter(timestamp__gte=since)
         if until:
@@ -267,17 +209,12 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
         snapshots = snapshots.matching(
             self.project,
             tags=request.query_params.getlist("tag"),
-            metadata=metadata_filters(request),
+            metadata=querystring.metadata(request.query_params, key=META_KEY, keep_empty=True),
         )
-        statuses = request.query_params.getlist("status")
+        statuses = querystring.choices(request.query_params, "status", _STATUSES)
         if statuses:
-            unknown = [s for s in statuses if s not in _STATUSES]
-            if unknown:
-                raise ValidationError(
-                    {"status": f"Unknown status {unknown[0]!r}; use {', '.join(_STATUSES)}."}
-                )
             snapshots = snapshots.filter(status__in=statuses)
-        limit = _int(request, "limit", 100, 1, 500)
+        limit = querystring.integer(request.query_params, "limit", default=100, low=1, high=500)
         cursor = request.query_params.get("cursor")
         if cursor:
             stamp, pk = _decode_cursor(cursor)
@@ -346,11 +283,7 @@ class MetricsViewSet(ProjectScopedViewSet):
     """The metrics and value fields present in a project, as plottable series."""
 
     queryset = MetricSeries.objects.all()
-    org_field = "project__organization"
-    action_permissions = {"list": Perm.READ, "points": Perm.READ}
-
-    def scope_queryset(self, queryset: Any) -> Any:
-        return queryset.filter(project=self.project)
+    action_permissions = {"points": Perm.READ}
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def list(self, request: Request, **kwargs: Any) -> Response:
@@ -413,17 +346,17 @@ class MetricsViewSet(ProjectScopedViewSet):
             )
         if len(ids) + len(metrics) > 20:
             raise ValidationError({"id": "At most 20 series per request."})
-        since, until = _timestamp(request, "since"), _timestamp(request, "until")
-        points = _int(request, "points", 500, 2, series_reading.MAX_POINTS)
+        since, until = _since_until(request)
+        points = querystring.integer(
+            request.query_params, "points", default=500, low=2, high=series_reading.MAX_POINTS
+        )
         chosen: list[MetricSeries] = []
-        for raw in ids:
-            if not raw.isdigit():
-                raise ValidationError({"id": f"{raw!r} is not a series id."})
-        by_id = {s.pk: s for s in self.get_queryset().filter(pk__in=[int(i) for i in ids])}
-        for raw in ids:
-            if int(raw) not in by_id:
+        wanted = querystring.keys(request.query_params, "id", what="series")
+        by_id = {s.pk: s for s in self.get_queryset().filter(pk__in=wanted)}
+        for raw, key in zip(ids, wanted, strict=True):
+            if key not in by_id:
                 raise Http404(f"No series {raw} in this project.")
-            chosen.append(by_id[int(raw)])
+            chosen.append(by_id[key])
         for metric, field in zip(metrics, fields, strict=True):
             one = self.get_queryset().filter(metric_id=metric, field=field).first()
             if one is None:

@@ -21,10 +21,11 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mlplatform import querystring
 from mlplatform.accounts.access import Perm
+from mlplatform.accounts.scoped_api import ProjectScopedViewSet
 from mlplatform.api_errors import error_body
 from projects import dashboards, panel_data
-from projects.api import ProjectScopedViewSet
 from projects.models import Dashboard, MetricSeries, Snapshot, TestOutcome
 
 
@@ -55,7 +56,7 @@ _WINDOW_PARAMETERS = [
     OpenApiParameter(
         "range",
         str,
-        enum=[*panel_data.RANGES, "all", "custom"],
+        enum=querystring.RANGE_KEYS,
         description="Time range (default 30d); custom takes since and until.",
     ),
     OpenApiParameter("since", str, description="Start: a date or ISO 8601 time (custom range)."),
@@ -69,9 +70,7 @@ class DashboardViewSet(ProjectScopedViewSet):
     """A project's dashboard: read by anyone who sees the project, changed by members."""
 
     queryset = Dashboard.objects.all()
-    org_field = "project__organization"
     action_permissions = {
-        "retrieve": Perm.READ,
         "update": Perm.WRITE,
         "add_panel": Perm.WRITE,
         "delete_panel": Perm.WRITE,
@@ -80,9 +79,6 @@ class DashboardViewSet(ProjectScopedViewSet):
         "data": Perm.READ,
         "choices": Perm.READ,
     }
-
-    def scope_queryset(self, queryset: Any) -> Any:
-        return queryset.filter(project=self.project)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def retrieve(self, request: Request, **kwargs: Any) -> Response:

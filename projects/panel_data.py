@@ -14,11 +14,11 @@ from functools import partial
 from typing import Any
 
 import orjson
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import Trunc
 
+from mlplatform import querystring
 from projects import series as series_reading
 from projects.models import (
     META_KEY,
@@ -30,14 +30,6 @@ from projects.models import (
     TestOutcome,
 )
 
-RANGES = {
-    "24h": timedelta(hours=24),
-    "7d": timedelta(days=7),
-    "30d": timedelta(days=30),
-    "90d": timedelta(days=90),
-    "1y": timedelta(days=365),
-}
-DEFAULT_RANGE = "30d"
 STATUSES = ("SUCCESS", "WARNING", "FAIL", "ERROR", "SKIPPED")
 # Points per series: about one per horizontal pixel pair of a wide panel, fewer where bars are drawn.
 POINTS = {"line": 600, "scatter": 600, "bar": 150, "counter": 120}
@@ -70,58 +62,13 @@ class Window:
         }
 
 
-def _instant(raw: str, name: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
-        raise ValidationError(
-            {
-                name: f"{raw!r} is not a date or an ISO 8601 time, e.g. 2026-11-01 or 2026-11-01T06:00Z."
-            }
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def parse_window(params: Any, *, now: datetime | None = None) -> Window:
-    """The window of query parameters `range` (24h, 7d, 30d, 90d, 1y, all, custom), `since` and
-    `until` (for custom: dates or times), `tag` (repeated) and `meta.<key>`."""
-    now = now or datetime.now(UTC)
-    since_raw, until_raw = params.get("since") or "", params.get("until") or ""
-    key = params.get("range") or ("custom" if since_raw or until_raw else DEFAULT_RANGE)
-    # `tag` may repeat (the API) or list several, comma-separated (the page's filter box).
-    raw_tags = params.getlist("tag") if hasattr(params, "getlist") else [params.get("tag") or ""]
-    tags = [t.strip() for value in raw_tags for t in value.split(",") if t.strip()][:10]
-    if any(len(t) > 100 for t in tags):
-        raise ValidationError({"tag": "Tags are at most 100 characters."})
-    metadata = {}
-    # `meta=key=value other=value` (the page's filter box) or `meta.key=value` (the API's form).
-    pairs = [
-        (f"meta.{k}", v)
-        for k, _, v in (pair.partition("=") for pair in str(params.get("meta") or "").split())
-        if k
-    ]
-    for name, value in [*pairs, *params.items()]:
-        if name.startswith("meta.") and value != "":
-            if not META_KEY.match(name[5:]):
-                raise ValidationError(
-                    {name: "Metadata keys are letters, digits, '_', '-' and '.' (not '__')."}
-                )
-            metadata[name[5:]] = value
-    if key in RANGES:
-        return Window(key, now - RANGES[key], None, tags, metadata)
-    if key == "all":
-        return Window(key, None, None, tags, metadata)
-    if key != "custom":
-        raise ValidationError(
-            {"range": f"Expected one of {', '.join([*RANGES, 'all', 'custom'])}."}
-        )
-    since = _instant(since_raw, "since") if since_raw else None
-    until = _instant(until_raw, "until") if until_raw else None
-    if until is not None and len(until_raw) == 10:  # a date: up to the end of that day
-        until += timedelta(days=1)
-    if since and until and since >= until:
-        raise ValidationError({"until": "The end of the range must come after its start."})
-    return Window("custom", since, until, tags, metadata)
+    """The window of query parameters `range`, `since` and `until`, `tag` and `meta.<key>` (or the
+    filter box's `meta=key=value ...`); a refused parameter raises `QueryError`."""
+    tags = querystring.tags(params)
+    metadata = querystring.metadata(params, key=META_KEY, box=True)
+    found = querystring.time_range(params, now=now or datetime.now(UTC))
+    return Window(found.key, found.since, found.until, tags, metadata)
 
 
 def _snapshots(project: Project, window: Window) -> QuerySet:

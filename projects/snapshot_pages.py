@@ -7,31 +7,23 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from mlplatform.accounts.access import Access, Perm, parse_uuid
-from mlplatform.accounts.views import org_page
+from mlplatform import querystring
+from mlplatform.accounts.access import Access, Perm, get_or_404
+from mlplatform.accounts.pages import get_project, org_page
 from projects.forms import SnapshotFilterForm
 from projects.models import META_KEY, Project, Snapshot, SnapshotDocument, SnapshotTag
 from projects.snapshot_report import build_report
-from projects.views import PAGE_SIZE, _project
-
-
-def metadata_filters(query: QueryDict) -> dict[str, str]:
-    """The `meta.<key>=value` parameters of a page's query string; malformed keys are ignored."""
-    return {
-        name[5:]: value
-        for name, value in query.items()
-        if name.startswith("meta.") and META_KEY.match(name[5:]) and value != ""
-    }
+from projects.views import PAGE_SIZE
 
 
 @org_page()
 @require_safe
 def snapshot_list(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
-    project = _project(access, project_id)
+    project = get_project(access, project_id)
     filters = SnapshotFilterForm(request.GET or None)
     snapshots = project.snapshots.order_by("-timestamp", "-pk")
     if filters.is_valid():
@@ -49,14 +41,11 @@ def snapshot_list(request: HttpRequest, access: Access, project_id: str) -> Http
             )
         if data["status"]:
             snapshots = snapshots.filter(status=data["status"])
-    metadata = metadata_filters(request.GET)
+    metadata = querystring.metadata(request.GET, key=META_KEY, strict=False)
     snapshots = snapshots.matching(project, metadata=metadata)
-    raw_page = request.GET.get("page", "1")
-    page = max(1, int(raw_page)) if raw_page.isdigit() else 1
+    page = querystring.page_number(request.GET)
     total = snapshots.count()
     rows = list(snapshots.prefetch_related("tag_rows")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "projects/snapshot_list.html",
@@ -67,10 +56,11 @@ def snapshot_list(request: HttpRequest, access: Access, project_id: str) -> Http
             "total": total,
             "page": page,
             "pages": max(1, -(-total // PAGE_SIZE)),
-            "query": query.urlencode(),
+            "query": querystring.without(request.GET, "page"),
             "filters": filters,
             "metadata_filters": [
-                (key, value, _without(query, f"meta.{key}")) for key, value in metadata.items()
+                (key, value, querystring.without(request.GET, "page", f"meta.{key}"))
+                for key, value in metadata.items()
             ],
             "filtered": any(value for key, value in request.GET.items() if key != "page"),
             "series_count": project.series.count(),
@@ -79,27 +69,15 @@ def snapshot_list(request: HttpRequest, access: Access, project_id: str) -> Http
     )
 
 
-def _without(query: QueryDict, name: str) -> str:
-    """The query string without one parameter: the link that removes that filter."""
-    remaining = query.copy()
-    remaining.pop(name, None)
-    return remaining.urlencode()
-
-
 @org_page()
 @require_safe
 def snapshot_detail(
     request: HttpRequest, access: Access, project_id: str, snapshot_id: str
 ) -> HttpResponse:
-    project = _project(access, project_id)
-    snapshot_uuid = parse_uuid(snapshot_id)
-    snapshot = (
-        project.snapshots.filter(uuid=snapshot_uuid).select_related("document").first()
-        if snapshot_uuid
-        else None
+    project = get_project(access, project_id)
+    snapshot = get_or_404(
+        project.snapshots.select_related("document"), snapshot_id, "snapshot", field="uuid"
     )
-    if snapshot is None:
-        raise Http404("No such snapshot.")
     try:
         document = json.loads(snapshot.document.text())
     except SnapshotDocument.DoesNotExist:
@@ -134,24 +112,22 @@ def snapshot_detail(
 
 def _neighbours(project: Project, snapshot: Snapshot) -> tuple[str | None, str | None]:
     """The ids of the snapshots just before and after this one in time (the list's order)."""
+    return _neighbour(project, snapshot, older=True), _neighbour(project, snapshot, older=False)
+
+
+def _neighbour(project: Project, snapshot: Snapshot, *, older: bool) -> str | None:
     at, pk = snapshot.timestamp, snapshot.pk
+    before, strictly, order = ("lte", "lt", "-") if older else ("gte", "gt", "")
     # The plain bound (lte/gte) lets the (project, timestamp, id) index start the scan at this
     # snapshot; the OR alone would make PostgreSQL walk every newer (or older) row to reach it.
-    older = (
-        project.snapshots.filter(timestamp__lte=at)
-        .filter(Q(timestamp__lt=at) | Q(pk__lt=pk))
-        .order_by("-timestamp", "-pk")
+    found = (
+        project.snapshots.filter(**{f"timestamp__{before}": at})
+        .filter(Q(**{f"timestamp__{strictly}": at}) | Q(**{f"pk__{strictly}": pk}))
+        .order_by(f"{order}timestamp", f"{order}pk")
         .values_list("uuid", flat=True)
         .first()
     )
-    newer = (
-        project.snapshots.filter(timestamp__gte=at)
-        .filter(Q(timestamp__gt=at) | Q(pk__gt=pk))
-        .order_by("timestamp", "pk")
-        .values_list("uuid", flat=True)
-        .first()
-    )
-    return (str(older) if older else None, str(newer) if newer else None)
+    return str(found) if found else None
 
 
 def _query_value(raw: str) -> str:

@@ -4,30 +4,18 @@ its settings (rename, describe, restrict to teams, archive, delete)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from mlplatform.accounts.access import Access, Perm, parse_uuid
-from mlplatform.accounts.views import org_page
+from mlplatform import querystring
+from mlplatform.accounts.access import Access, Perm
+from mlplatform.accounts.pages import get_project, org_page
 from projects import dashboards, panel_data, services
 from projects.forms import ProjectForm, ProjectTeamsForm
-from projects.models import Project
 
 PAGE_SIZE = 50
-
-
-def _project(access: Access, project_id: str) -> Project:
-    project = (
-        access.projects().filter(pk=parse_uuid(project_id)).first()
-        if parse_uuid(project_id)
-        else None
-    )
-    if project is None:
-        raise Http404("No such project.")
-    return project
 
 
 @org_page(Perm.WRITE)
@@ -52,7 +40,7 @@ def project_create(request: HttpRequest, access: Access) -> HttpResponse:
 def project_detail(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
     """The project's dashboard: its tabs and panels, drawn by static/js/dashboard.js from the
     dashboard API, over the time range and filters in the URL (so a link keeps them)."""
-    project = _project(access, project_id)
+    project = get_project(access, project_id)
     state = dashboards.dashboard_of(project)
     tabs = state.spec["tabs"]
     tab = (dashboards.find_tab(state.spec, request.GET.get("tab", "")) if tabs else None) or (
@@ -60,9 +48,8 @@ def project_detail(request: HttpRequest, access: Access, project_id: str) -> Htt
     )
     try:
         window = panel_data.parse_window(request.GET)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+    except querystring.QueryError as exc:
+        messages.error(request, exc.message)
         window = panel_data.parse_window({})
     slug = access.organization.slug
     snapshot_url = reverse("snapshot_detail", args=[slug, project.pk, "SNAPSHOT"])
@@ -98,7 +85,7 @@ def project_detail(request: HttpRequest, access: Access, project_id: str) -> Htt
             "spec": state.spec,
             "tab": tab,
             "window": window,
-            "ranges": [*panel_data.RANGES, "all", "custom"],
+            "ranges": querystring.RANGE_KEYS,
             "query": query.urlencode(),
             "config": config,
             "total": project.snapshots.count(),
@@ -112,7 +99,7 @@ def project_detail(request: HttpRequest, access: Access, project_id: str) -> Htt
 
 @org_page()
 def project_settings(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
-    project = _project(access, project_id)
+    project = get_project(access, project_id)
     form = ProjectForm(
         request.POST or None, initial={"name": project.name, "description": project.description}
     )
@@ -146,7 +133,7 @@ def project_settings(request: HttpRequest, access: Access, project_id: str) -> H
 @org_page(Perm.MANAGE_PROJECTS)
 @require_POST
 def project_teams(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
-    project = _project(access, project_id)
+    project = get_project(access, project_id)
     form = ProjectTeamsForm(request.POST, organization=access.organization)
     if form.is_valid():
         services.restrict_project(project, form.cleaned_data["teams"])
@@ -160,7 +147,7 @@ def project_teams(request: HttpRequest, access: Access, project_id: str) -> Http
 @org_page(Perm.MANAGE_PROJECTS)
 @require_POST
 def project_archive(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
-    project = _project(access, project_id)
+    project = get_project(access, project_id)
     archive = request.POST.get("archive", "1") == "1"
     if archive:
         services.archive_project(project, keep_first_time=False)
@@ -173,7 +160,7 @@ def project_archive(request: HttpRequest, access: Access, project_id: str) -> Ht
 @org_page(Perm.MANAGE_PROJECTS)
 @require_POST
 def project_delete(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
-    project = _project(access, project_id)
+    project = get_project(access, project_id)
     if request.POST.get("confirm", "").strip() != project.name:
         messages.error(request, f"Type the project's name, {project.name}, to confirm.")
         return redirect("project_settings", access.organization.slug, project.pk)

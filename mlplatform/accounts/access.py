@@ -109,8 +109,7 @@ class Access:
 
     def project(self, project_id: Any) -> Any:
         """One visible project by id, or None (a malformed id is just a missing project)."""
-        parsed = parse_uuid(project_id)
-        return None if parsed is None else self.projects().filter(pk=parsed).first()
+        return find(self.projects(), project_id)
 
 
 def parse_uuid(value: Any) -> uuid.UUID | None:
@@ -120,6 +119,21 @@ def parse_uuid(value: Any) -> uuid.UUID | None:
         return uuid.UUID(str(value))
     except ValueError:
         return None
+
+
+def find(queryset: QuerySet[Any], object_id: Any, *, field: str = "pk") -> Any:
+    """The object of `queryset` whose `field` is the UUID `object_id`, or None (a malformed id is
+    just a missing object)."""
+    parsed = parse_uuid(object_id)
+    return None if parsed is None else queryset.filter(**{field: parsed}).first()
+
+
+def get_or_404(queryset: QuerySet[Any], object_id: Any, what: str, *, field: str = "pk") -> Any:
+    """Like `find`, but a missing object raises `Http404("No such <what>.")`."""
+    found = find(queryset, object_id, field=field)
+    if found is None:
+        raise Http404(f"No such {what}.")
+    return found
 
 
 def access_for_user(user: User, *, slug: str | None = None, org_id: Any = None) -> Access:
@@ -153,3 +167,17 @@ def access_for_request(request: Any, *, org_id: Any) -> Access:
     if isinstance(token, ApiToken):
         return access_for_token(token, org_id=org_id)
     return access_for_user(request.user, org_id=org_id)
+
+
+def access_for_project(request: Any, project: Any, *, missing: str = "No such project.") -> Access:
+    """The caller's access to the organisation of `project`, which they must see (teams, an ingest
+    token's own project); else `Http404(missing)`."""
+    access = access_for_request(request, org_id=project.organization_id)
+    if access.token is not None:
+        # A token sees its organisation's projects, an ingest token its own: no query needed.
+        visible = access.token.project_id in (None, project.pk)
+    else:
+        visible = access.projects().filter(pk=project.pk).exists()
+    if not visible:
+        raise Http404(missing)
+    return access

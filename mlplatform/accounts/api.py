@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import ViewSet
 
 from mlplatform.accounts import services
-from mlplatform.accounts.access import Perm, access_for_request, parse_uuid
+from mlplatform.accounts.access import Perm, access_for_request, find
 from mlplatform.accounts.models import (
     ApiToken,
     Invitation,
@@ -144,8 +144,6 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedV
     serializer_class = MemberSerializer
     lookup_field = "user_id"
     action_permissions = {
-        "list": Perm.READ,
-        "retrieve": Perm.READ,
         "partial_update": Perm.MANAGE_MEMBERS,
         "destroy": Perm.READ,  # leaving needs no more; removing others is checked by the service
     }
@@ -233,8 +231,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedVie
     @action(detail=True, methods=["delete"], url_path=r"members/(?P<user_id>[^/.]+)")
     def remove_member(self, request: Request, user_id: str, **kwargs: Any) -> Response:
         team = self.get_object()
-        parsed = parse_uuid(user_id)
-        member = team.members.filter(pk=parsed).first() if parsed else None
+        member = find(team.members.all(), user_id)
         if member is None:
             raise ValidationError({"user_id": "This user is not in the team."})
         services.remove_team_member(self.access, team=team, user=member)
@@ -247,8 +244,6 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedVi
     queryset = ApiToken.objects.select_related("created_by")
     serializer_class = TokenSerializer
     action_permissions = {
-        "list": Perm.READ,
-        "retrieve": Perm.READ,
         "create": Perm.ISSUE_INGEST_TOKENS,  # org tokens need more; the service checks
         "destroy": Perm.ISSUE_INGEST_TOKENS,
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from allauth.account.adapter import get_adapter
@@ -12,14 +11,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from mlplatform.accounts import services
-from mlplatform.accounts.access import Access, Perm, access_for_user, parse_uuid
+from mlplatform.accounts.access import Access, Perm, get_or_404
 from mlplatform.accounts.adapters import INVITATION_SESSION_KEY
 from mlplatform.accounts.forms import (
     InviteForm,
@@ -38,31 +37,8 @@ from mlplatform.accounts.models import (
     Role,
     Team,
     TokenScope,
-    User,
 )
-
-OrgView = Callable[..., HttpResponse]
-
-
-def org_page(perm: Perm = Perm.READ) -> Callable[[OrgView], OrgView]:
-    """Resolve `org_slug` to the signed-in user's `Access` (404 for non-members) and require `perm`."""
-
-    def decorator(view: OrgView) -> OrgView:
-        @login_required
-        @wraps(view)
-        def wrapper(request: HttpRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            access = access_for_user(request.user, slug=org_slug)
-            access.require(perm)
-            if request.user.last_organization_id != access.organization.pk:
-                User.objects.filter(pk=request.user.pk).update(
-                    last_organization=access.organization
-                )
-            request.access = access  # for the navigation in templates
-            return view(request, access, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
+from mlplatform.accounts.pages import org_page
 
 
 def _attempt(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
@@ -195,11 +171,8 @@ def members(request: HttpRequest, access: Access) -> HttpResponse:
 
 
 def _membership(access: Access, user_id: str) -> Membership:
-    parsed = parse_uuid(user_id)
-    membership = Membership.objects.filter(organization=access.organization, user_id=parsed).first()
-    if parsed is None or membership is None:
-        raise Http404("No such member.")
-    return membership
+    memberships = Membership.objects.filter(organization=access.organization)
+    return get_or_404(memberships, user_id, "member", field="user_id")
 
 
 @org_page(Perm.MANAGE_MEMBERS)
@@ -235,12 +208,9 @@ def member_remove(request: HttpRequest, access: Access, user_id: str) -> HttpRes
 
 
 def _invitation(access: Access, invitation_id: str) -> Invitation:
-    invitation = Invitation.objects.filter(
-        organization=access.organization, pk=parse_uuid(invitation_id)
-    ).first()
-    if invitation is None:
-        raise Http404("No such invitation.")
-    return invitation
+    return get_or_404(
+        Invitation.objects.filter(organization=access.organization), invitation_id, "invitation"
+    )
 
 
 @org_page(Perm.MANAGE_MEMBERS)
@@ -400,10 +370,7 @@ def team_member_remove(
     request: HttpRequest, access: Access, team_slug: str, user_id: str
 ) -> HttpResponse:
     team = _team(access, team_slug)
-    parsed = parse_uuid(user_id)
-    user = team.members.filter(pk=parsed).first() if parsed else None
-    if user is None:
-        raise Http404("No such team member.")
+    user = get_or_404(team.members.all(), user_id, "team member")
     _attempt(
         request,
         lambda: services.remove_team_member(access, team=team, user=user),
@@ -481,11 +448,7 @@ def tokens(request: HttpRequest, access: Access) -> HttpResponse:
 @org_page(Perm.ISSUE_INGEST_TOKENS)
 @require_POST
 def token_revoke(request: HttpRequest, access: Access, token_id: str) -> HttpResponse:
-    token = ApiToken.objects.filter(
-        organization=access.organization, pk=parse_uuid(token_id)
-    ).first()
-    if token is None:
-        raise Http404("No such token.")
+    token = get_or_404(ApiToken.objects.filter(organization=access.organization), token_id, "token")
     _attempt(request, lambda: services.revoke_token(access, token=token), f"Revoked {token.name}.")
     return redirect(_org_url("org_tokens", access))
 

@@ -1,0 +1,41 @@
+"""Page access: the organisation a page's URL names, the caller's `Access` there, and its projects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+
+from mlplatform.accounts.access import Access, Perm, access_for_user, get_or_404
+from mlplatform.accounts.models import User
+
+OrgView = Callable[..., HttpResponse]
+
+
+def org_page(perm: Perm = Perm.READ) -> Callable[[OrgView], OrgView]:
+    """Resolve `org_slug` to the signed-in user's `Access` (404 for non-members) and require `perm`."""
+
+    def decorator(view: OrgView) -> OrgView:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            access = access_for_user(request.user, slug=org_slug)
+            access.require(perm)
+            if request.user.last_organization_id != access.organization.pk:
+                User.objects.filter(pk=request.user.pk).update(
+                    last_organization=access.organization
+                )
+            request.access = access  # for the navigation in templates
+            return view(request, access, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def get_project(access: Access, project_id: Any) -> Any:
+    """A project the caller sees (teams), by the id in the URL; else `Http404("No such project.")`."""
+    return get_or_404(access.projects(), project_id, "project")
