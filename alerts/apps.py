@@ -1,5 +1,5 @@
 """App configuration for alerts: rules are evaluated after each processed snapshot, and due
-messages delivered, by tasks queued from the receivers connected here."""
+messages delivered, by tasks that the receivers of alerts.tasks queue."""
 
 from django.apps import AppConfig
 
@@ -9,9 +9,5 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts"
 
     def ready(self) -> None:
-        from alerts.signals import message_due
-        from alerts.tasks import queue_delivery, queue_evaluation
-        from projects.signals import snapshot_ingested
-
-        snapshot_ingested.connect(queue_evaluation, dispatch_uid="alerts.tasks.queue_evaluation")
-        message_due.connect(queue_delivery, dispatch_uid="alerts.tasks.queue_delivery")
+        # Connects queue_evaluation (snapshot_ingested) and queue_delivery (message_due).
+        from alerts import tasks  # noqa: F401

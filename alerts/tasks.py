@@ -1,14 +1,18 @@
 """Celery tasks of the alerts app: thin wrappers around alerts.evaluation and alerts.delivery, and
-the receivers that queue them (after a snapshot is processed, when a message is due)."""
+the receivers that queue them (after a snapshot is processed, when a message is due), connected
+when AlertsConfig.ready imports this module."""
 
 import logging
 from typing import Any
 
 from celery import shared_task
+from django.dispatch import receiver
 
 from alerts import delivery, evaluation
 from alerts.models import AlertRule
+from alerts.signals import message_due
 from projects.models import Snapshot
+from projects.signals import snapshot_ingested
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +66,7 @@ def deliver_due_task() -> int:
     return delivery.deliver_due()
 
 
+@receiver(snapshot_ingested, dispatch_uid="alerts.tasks.queue_evaluation")
 def queue_evaluation(sender: Any, snapshot: Snapshot, **kwargs: Any) -> None:
     """A `snapshot_ingested` receiver: evaluate the project's rules in a worker. Only projects with
     rules cost a task."""
@@ -69,6 +74,7 @@ def queue_evaluation(sender: Any, snapshot: Snapshot, **kwargs: Any) -> None:
         evaluate_snapshot_task.delay(snapshot.pk)
 
 
+@receiver(message_due, dispatch_uid="alerts.tasks.queue_delivery")
 def queue_delivery(sender: Any, message_id: str, delay: float | None, **kwargs: Any) -> None:
     """A `message_due` receiver: the delivery attempt, in a worker. A broker that cannot be reached
     is logged, not raised: the message stays due and the sweeper sends it."""

@@ -8,8 +8,5 @@ class CollectorConfig(AppConfig):
     verbose_name = "Collector"
 
     def ready(self) -> None:
-        from collector.signals import labels_received, run_wanted
-        from collector.tasks import queue_quality, queue_run
-
-        run_wanted.connect(queue_run, dispatch_uid="collector.tasks.queue_run")
-        labels_received.connect(queue_quality, dispatch_uid="collector.tasks.queue_quality")
+        # Connects the receivers that queue the runs and quality snapshots the collector announces.
+        from collector import tasks  # noqa: F401

@@ -1,12 +1,15 @@
 """Celery tasks of the collector: thin wrappers around collector.runs, and the receivers that queue
-the work the collector announces (collector.signals)."""
+the work the collector announces (collector.signals), connected when CollectorConfig.ready imports
+this module."""
 
 from typing import Any
 
 from celery import shared_task
+from django.dispatch import receiver
 
 from collector import runs
 from collector.models import Collector
+from collector.signals import labels_received, run_wanted
 
 
 @shared_task(name="collector.compute", soft_time_limit=600, time_limit=660, acks_late=True)
@@ -42,11 +45,13 @@ def quality_due_task() -> int:
     )
 
 
+@receiver(run_wanted, dispatch_uid="collector.tasks.queue_run")
 def queue_run(sender: Any, collector_id: str, force: bool, **kwargs: Any) -> None:
     """A `run_wanted` receiver: the run, in a worker."""
     compute_task.delay(collector_id, force)
 
 
+@receiver(labels_received, dispatch_uid="collector.tasks.queue_quality")
 def queue_quality(sender: Any, collector_id: str, **kwargs: Any) -> None:
     """A `labels_received` receiver: the quality snapshots, in a worker."""
     compute_quality_task.delay(collector_id)

@@ -8,12 +8,11 @@ class ProjectsConfig(AppConfig):
     verbose_name = "Projects"
 
     def ready(self) -> None:
+        from projects import tasks  # noqa: F401  (its receiver queues each stored snapshot)
         from projects.dashboards import ensure_default_dashboard
         from projects.live import broadcast_snapshot
-        from projects.signals import snapshot_ingested, snapshot_stored
-        from projects.tasks import queue_processing
+        from projects.signals import snapshot_ingested
 
-        snapshot_stored.connect(queue_processing, dispatch_uid="projects.tasks.queue_processing")
         # The default dashboard is saved before the snapshot is announced to open pages.
         snapshot_ingested.connect(
             ensure_default_dashboard, dispatch_uid="projects.dashboards.ensure_default_dashboard"

@@ -1,12 +1,14 @@
 """Celery tasks of the projects app: thin wrappers around projects.ingestion, and the receiver that
-queues a stored snapshot's processing."""
+queues a stored snapshot's processing (connected when ProjectsConfig.ready imports this module)."""
 
 import logging
 from typing import Any
 
 from celery import shared_task
+from django.dispatch import receiver
 
 from projects import ingestion
+from projects.signals import snapshot_stored
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ def sweep_unprocessed_snapshots_task() -> int:
     return ingestion.sweep_unprocessed()
 
 
+@receiver(snapshot_stored, dispatch_uid="projects.tasks.queue_processing")
 def queue_processing(sender: Any, snapshot_pk: int, **kwargs: Any) -> None:
     """A `snapshot_stored` receiver: process the snapshot in a worker. A broker that cannot be
     reached is logged, not raised: the snapshot is stored, and the sweeper picks it up."""
