@@ -17,6 +17,7 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -145,6 +146,7 @@ class CollectorViewSet(ProjectScopedViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
     def reference(self, request: Request, **kwargs: Any) -> Response:
         found = intake.current_reference(self.collector)
         if found is None:
@@ -152,6 +154,7 @@ class CollectorViewSet(ProjectScopedViewSet):
         return Response(reference_json(found))
 
     @extend_schema(request={"text/csv": OpenApiTypes.BINARY}, responses={201: OpenApiTypes.OBJECT})
+    @reference.mapping.put
     def upload_reference(self, request: Request, **kwargs: Any) -> Response:
         """Replace the reference with a CSV or Parquet body (Content-Type text/csv or
         application/vnd.apache.parquet)."""
@@ -167,6 +170,7 @@ class CollectorViewSet(ProjectScopedViewSet):
         return Response(reference_json(found), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
     def data(self, request: Request, **kwargs: Any) -> Response:
         """Rows: a JSON list of objects, a CSV or a Parquet body. Each row may carry
         `prediction_id` and `timestamp`. Stored before the answer (202); nothing is stored from a
@@ -195,6 +199,7 @@ class CollectorViewSet(ProjectScopedViewSet):
         )
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
     def labels(self, request: Request, **kwargs: Any) -> Response:
         """Targets that arrived later: `[{"prediction_id": ..., "target": ...}]`. Quality snapshots
         follow for the runs whose rows they complete."""
@@ -205,6 +210,7 @@ class CollectorViewSet(ProjectScopedViewSet):
         return Response({"accepted": found.count}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"])
     def run(self, request: Request, **kwargs: Any) -> Response:
         """Compute a snapshot of the pending rows now (in a worker)."""
         try:
@@ -214,6 +220,14 @@ class CollectorViewSet(ProjectScopedViewSet):
         return Response({"queued": True, "pending_rows": pending}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
     def runs(self, request: Request, **kwargs: Any) -> Response:
         found = self.collector.runs.select_related("snapshot", "quality_snapshot")[:200]
         return Response({"results": [run_json(r) for r in found]})
+
+
+def _queue_if_due(collector: Collector) -> None:
+    from collector.tasks import compute_task
+
+    if runs.is_due(collector):
+        compute_task.delay(str(collector.pk))

@@ -1,7 +1,8 @@
-"""Every REST endpoint under /api/v1/, in one place."""
+"""Every REST endpoint under /api/v1/, registered from its viewset in one place."""
 
 from django.urls import include, path
-from rest_framework.routers import SimpleRouter
+from rest_framework.routers import DynamicRoute, Route, SimpleRouter
+from rest_framework.viewsets import ViewSetMixin
 
 from alerts import api as alerts_api
 from collector import api as collector_api
@@ -9,8 +10,50 @@ from mlplatform.accounts import api as accounts_api
 from projects import api as projects_api
 from projects import dashboard_api
 
+
+class ResourceRouter(SimpleRouter):
+    """Routes for resources whose prefix names them whole (`projects/{id}/dashboard`,
+    `collectors/{id}`): the prefix itself is the list (list, create) or the one object (retrieve,
+    update, destroy), named by the basename alone; `@action`s go below it as `{basename}-{url_name}`."""
+
+    routes = [
+        Route(
+            url=r"^{prefix}{trailing_slash}$",
+            mapping={"get": "list", "post": "create"},
+            name="{basename}",
+            detail=False,
+            initkwargs={"suffix": "List"},
+        ),
+        Route(
+            url=r"^{prefix}{trailing_slash}$",
+            mapping={
+                "get": "retrieve",
+                "put": "update",
+                "patch": "partial_update",
+                "delete": "destroy",
+            },
+            name="{basename}",
+            detail=True,
+            initkwargs={"suffix": "Instance"},
+        ),
+        DynamicRoute(
+            url=r"^{prefix}/{url_path}{trailing_slash}$",
+            name="{basename}-{url_name}",
+            detail=True,
+            initkwargs={},
+        ),
+    ]
+
+    def register(self, prefix: str, viewset: type[ViewSetMixin], basename: str) -> None:
+        # One object or a list at a prefix, never both: the two routes would share its URL.
+        assert not (hasattr(viewset, "list") and hasattr(viewset, "retrieve")), viewset
+        super().register(prefix, viewset, basename)
+
+
 ORG = r"orgs/(?P<org_id>[^/.]+)"
 PROJECT = r"projects/(?P<project_id>[^/.]+)"
+# Path converters, as these routes always had: an id takes any character but '/'.
+ONE_PROJECT = "projects/<str:project_id>"
 
 router = SimpleRouter(trailing_slash=False)
 router.register("orgs", accounts_api.OrganizationViewSet, basename="org")
@@ -27,81 +70,22 @@ router.register(f"{PROJECT}/alert-rules", alerts_api.RuleViewSet, basename="proj
 router.register(f"{PROJECT}/alerts", alerts_api.AlertViewSet, basename="project-alert")
 router.register(f"{PROJECT}/silences", alerts_api.SilenceViewSet, basename="project-silence")
 
-COLLECTOR = "collectors/<str:collector_id>"
+resources = ResourceRouter(trailing_slash=False, use_regex_path=False)
+resources.register(f"{ONE_PROJECT}/series", projects_api.SeriesViewSet, basename="project-series")
+resources.register(
+    f"{ONE_PROJECT}/dashboard", dashboard_api.DashboardViewSet, basename="project-dashboard"
+)
+resources.register(
+    f"{ONE_PROJECT}/collectors",
+    collector_api.ProjectCollectorViewSet,
+    basename="project-collectors",
+)
+resources.register(
+    "collectors/<str:collector_id>", collector_api.CollectorViewSet, basename="collector"
+)
 
 urlpatterns = [
     path("me", accounts_api.MeView.as_view(), name="api-me"),
-    path(
-        "projects/<str:project_id>/series",
-        projects_api.MetricsViewSet.as_view({"get": "points"}),
-        name="project-series",
-    ),
-    path(
-        "projects/<str:project_id>/dashboard",
-        dashboard_api.DashboardViewSet.as_view({"get": "retrieve", "put": "update"}),
-        name="project-dashboard",
-    ),
-    path(
-        "projects/<str:project_id>/dashboard/panels",
-        dashboard_api.DashboardViewSet.as_view({"post": "add_panel"}),
-        name="project-dashboard-panels",
-    ),
-    path(
-        "projects/<str:project_id>/dashboard/panels/<str:panel_id>",
-        dashboard_api.DashboardViewSet.as_view({"delete": "delete_panel"}),
-        name="project-dashboard-panel",
-    ),
-    path(
-        "projects/<str:project_id>/dashboard/presets",
-        dashboard_api.DashboardViewSet.as_view({"get": "presets", "post": "add_presets"}),
-        name="project-dashboard-presets",
-    ),
-    path(
-        "projects/<str:project_id>/dashboard/data",
-        dashboard_api.DashboardViewSet.as_view({"get": "data"}),
-        name="project-dashboard-data",
-    ),
-    path(
-        "projects/<str:project_id>/dashboard/choices",
-        dashboard_api.DashboardViewSet.as_view({"get": "choices"}),
-        name="project-dashboard-choices",
-    ),
-    path(
-        "projects/<str:project_id>/collectors",
-        collector_api.ProjectCollectorViewSet.as_view({"get": "list", "post": "create"}),
-        name="project-collectors",
-    ),
-    path(
-        COLLECTOR,
-        collector_api.CollectorViewSet.as_view(
-            {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
-        ),
-        name="collector",
-    ),
-    path(
-        f"{COLLECTOR}/reference",
-        collector_api.CollectorViewSet.as_view({"get": "reference", "put": "upload_reference"}),
-        name="collector-reference",
-    ),
-    path(
-        f"{COLLECTOR}/data",
-        collector_api.CollectorViewSet.as_view({"post": "data"}),
-        name="collector-data",
-    ),
-    path(
-        f"{COLLECTOR}/labels",
-        collector_api.CollectorViewSet.as_view({"post": "labels"}),
-        name="collector-labels",
-    ),
-    path(
-        f"{COLLECTOR}/run",
-        collector_api.CollectorViewSet.as_view({"post": "run"}),
-        name="collector-run",
-    ),
-    path(
-        f"{COLLECTOR}/runs",
-        collector_api.CollectorViewSet.as_view({"get": "runs"}),
-        name="collector-runs",
-    ),
+    *resources.urls,
     path("", include(router.urls)),
 ]

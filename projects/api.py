@@ -283,7 +283,6 @@ class MetricsViewSet(ProjectScopedViewSet):
     """The metrics and value fields present in a project, as plottable series."""
 
     queryset = MetricSeries.objects.all()
-    action_permissions = {"points": Perm.READ}
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def list(self, request: Request, **kwargs: Any) -> Response:
@@ -300,6 +299,12 @@ class MetricsViewSet(ProjectScopedViewSet):
             )
             entry["fields"].append({"id": one.pk, "field": one.field})
         return Response(list(grouped.values()))
+
+
+class SeriesViewSet(ProjectScopedViewSet):
+    """Points of a project's series over time, for charts."""
+
+    queryset = MetricSeries.objects.all()
 
     @extend_schema(
         parameters=[
@@ -330,7 +335,7 @@ class MetricsViewSet(ProjectScopedViewSet):
             "each point carries the id of its snapshot."
         ),
     )
-    def points(self, request: Request, **kwargs: Any) -> Response:
+    def retrieve(self, request: Request, **kwargs: Any) -> Response:
         ids = request.query_params.getlist("id")
         metrics, fields = (
             request.query_params.getlist("metric"),

@@ -18,6 +18,7 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -102,6 +103,7 @@ class DashboardViewSet(ProjectScopedViewSet):
         return Response(_state_json(dashboards.dashboard_of(self.project)))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post"], url_path="panels", url_name="panels")
     def add_panel(self, request: Request, **kwargs: Any) -> Response:
         """Append a panel to a tab, named by id or title (a new tab when none has that title):
         `{"tab": "Data drift", "panel": {...}}`."""
@@ -137,6 +139,7 @@ class DashboardViewSet(ProjectScopedViewSet):
         )
 
     @extend_schema(responses={204: None})
+    @action(detail=True, methods=["delete"], url_path="panels/<str:panel_id>", url_name="panel")
     def delete_panel(self, request: Request, panel_id: str, **kwargs: Any) -> Response:
         state = dashboards.dashboard_of(self.project)
         found = dashboards.find_panel(state.spec, panel_id)
@@ -153,11 +156,13 @@ class DashboardViewSet(ProjectScopedViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
     def presets(self, request: Request, **kwargs: Any) -> Response:
         """The pre-built tabs, and how many panels each would have from the project's data."""
         return Response({"presets": dashboards.available_presets(self.project)})
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
+    @presets.mapping.post
     def add_presets(self, request: Request, **kwargs: Any) -> Response:
         """Add pre-built tabs: `{"presets": ["data_drift", "model_quality"]}`."""
         data = request.data if isinstance(request.data, dict) else {}
@@ -211,6 +216,7 @@ class DashboardViewSet(ProjectScopedViewSet):
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
+    @action(detail=True, methods=["get"])
     def data(self, request: Request, **kwargs: Any) -> Response:
         """What each panel of a tab (or one panel) draws over a time range, with the filters. The
         Server-Timing header gives the time spent reading."""
@@ -240,6 +246,7 @@ class DashboardViewSet(ProjectScopedViewSet):
         return response
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
     def choices(self, request: Request, **kwargs: Any) -> Response:
         """What the editor offers: the project's metrics (type, parameters, fields), the metrics
         with distributions, and the tests of its recent snapshots."""
