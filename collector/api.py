@@ -225,9 +225,3 @@ class CollectorViewSet(ProjectScopedViewSet):
         found = self.collector.runs.select_related("snapshot", "quality_snapshot")[:200]
         return Response({"results": [run_json(r) for r in found]})
 
-
-def _queue_if_due(collector: Collector) -> None:
-    from collector.tasks import compute_task
-
-    if runs.is_due(collector):
-        compute_task.delay(str(collector.pk))
