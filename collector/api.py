@@ -224,4 +224,3 @@ class CollectorViewSet(ProjectScopedViewSet):
     def runs(self, request: Request, **kwargs: Any) -> Response:
         found = self.collector.runs.select_related("snapshot", "quality_snapshot")[:200]
         return Response({"results": [run_json(r) for r in found]})
-
