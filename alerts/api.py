@@ -21,29 +21,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, TextChoices
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status
+from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts import services
-from alerts.models import (
-    Alert,
-    AlertEvent,
-    AlertRule,
-    Channel,
-    ChannelKind,
-    Message,
-    MessageKind,
-    Notification,
-    RuleKind,
-    Severity,
-    Silence,
-    State,
+from alerts.models import Alert, AlertRule, Channel, ChannelKind, Silence, State
+from alerts.serializers import (
+    AlertDetailSerializer,
+    AlertSerializer,
+    ChannelInput,
+    ChannelSerializer,
+    EventSerializer,
+    RuleInput,
+    RuleSerializer,
+    SilenceInput,
+    SilenceSerializer,
 )
 from alerts.validation import clean_channel, clean_rule, clean_silence
 from mlplatform import querystring
@@ -55,239 +53,6 @@ MAX_LIMIT = 500
 
 def _limit(request: Request) -> int:
     return querystring.integer(request.query_params, "limit", default=100, low=1, high=MAX_LIMIT)
-
-
-def _one_of(choices: type[TextChoices], **kwargs: Any) -> serializers.CharField:
-    """A choice as text, its values in the description: channels, rules and messages all have a
-    `kind`, of different sets, which the schema would otherwise number (KindA59Enum)."""
-    return serializers.CharField(help_text=f"One of: {', '.join(choices.values)}.", **kwargs)
-
-
-# ---- representations ----------------------------------------------------------------------------
-
-
-class NotificationSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Notification
-        fields = ["attempt", "status", "error", "http_status", "started_at", "finished_at"]
-
-
-class MessageSerializer(serializers.ModelSerializer):
-    channel = serializers.UUIDField(source="channel_id", read_only=True)
-    alert = serializers.UUIDField(source="alert_id", read_only=True, allow_null=True)
-    kind = _one_of(MessageKind, read_only=True)
-    notifications = NotificationSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Message
-        fields = [
-            "id",
-            "channel",
-            "alert",
-            "kind",
-            "status",
-            "attempts",
-            "error",
-            "created_at",
-            "sent_at",
-            "notifications",
-        ]
-
-
-class LastMessageSerializer(serializers.ModelSerializer):
-    kind = _one_of(MessageKind, read_only=True)
-
-    class Meta:
-        model = Message
-        fields = ["id", "kind", "status", "error", "created_at", "sent_at"]
-
-
-class ChannelSerializer(serializers.ModelSerializer):
-    """A channel. Its config (with a Slack or webhook URL, whose path is a credential) is shown to
-    those who may change it; readers see the target host only."""
-
-    organization = serializers.UUIDField(source="organization_id", read_only=True)
-    kind = _one_of(ChannelKind, read_only=True)
-    config = serializers.SerializerMethodField()
-    target = serializers.CharField(read_only=True)
-    last_message = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Channel
-        fields = [
-            "id",
-            "organization",
-            "kind",
-            "name",
-            "target",
-            "config",
-            "send_resolved",
-            "enabled",
-            "disabled_reason",
-            "disabled_at",
-            "created_at",
-            "last_message",
-        ]
-
-    def get_config(self, channel: Channel) -> dict[str, Any] | None:
-        if channel.kind != ChannelKind.EMAIL and not self.context.get("reveal"):
-            return None
-        return channel.config
-
-    def get_last_message(self, channel: Channel) -> dict[str, Any] | None:
-        latest = self.context.get("latest")
-        message = (
-            latest.get(channel.pk)
-            if latest is not None
-            else channel.messages.order_by("-created_at").first()
-        )
-        return LastMessageSerializer(message).data if message else None
-
-
-class RuleSerializer(serializers.ModelSerializer):
-    project = serializers.UUIDField(source="project_id", read_only=True)
-    kind = _one_of(RuleKind, read_only=True)
-    description = serializers.CharField(source="describe", read_only=True)
-    channels = serializers.SerializerMethodField()
-    last_snapshot = serializers.SerializerMethodField()
-
-    class Meta:
-        model = AlertRule
-        fields = [
-            "id",
-            "project",
-            "name",
-            "kind",
-            "description",
-            "config",
-            "severity",
-            "pending_count",
-            "repeat_minutes",
-            "channels",
-            "enabled",
-            "state",
-            "last_value",
-            "last_evaluated_at",
-            "last_snapshot",
-            "created_at",
-        ]
-
-    def get_channels(self, rule: AlertRule) -> list[str]:
-        return [str(channel.pk) for channel in rule.channels.all()]
-
-    def get_last_snapshot(self, rule: AlertRule) -> str | None:
-        return str(rule.last_snapshot.uuid) if rule.last_snapshot else None
-
-
-class EventSerializer(serializers.ModelSerializer):
-    alert = serializers.UUIDField(source="alert_id", read_only=True, allow_null=True)
-    from_state = _one_of(State, read_only=True)
-    to_state = _one_of(State, read_only=True)
-    snapshot = serializers.SerializerMethodField()
-
-    class Meta:
-        model = AlertEvent
-        fields = [
-            "id",
-            "alert",
-            "from_state",
-            "to_state",
-            "value",
-            "snapshot",
-            "detail",
-            "created_at",
-        ]
-
-    def get_snapshot(self, event: AlertEvent) -> str | None:
-        return str(event.snapshot.uuid) if event.snapshot else None
-
-
-class AlertSerializer(serializers.ModelSerializer):
-    rule = serializers.UUIDField(source="rule_id", read_only=True)
-    rule_name = serializers.CharField(source="rule.name", read_only=True)
-    project = serializers.UUIDField(source="project_id", read_only=True)
-    snapshot = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Alert
-        fields = [
-            "id",
-            "rule",
-            "rule_name",
-            "project",
-            "severity",
-            "state",
-            "started_at",
-            "fired_at",
-            "resolved_at",
-            "value",
-            "snapshot",
-        ]
-
-    def get_snapshot(self, alert: Alert) -> str | None:
-        return str(alert.snapshot.uuid) if alert.snapshot else None
-
-
-class AlertDetailSerializer(AlertSerializer):
-    events = EventSerializer(many=True, read_only=True)
-    messages = MessageSerializer(many=True, read_only=True)
-
-    class Meta(AlertSerializer.Meta):
-        fields = [*AlertSerializer.Meta.fields, "events", "messages"]
-
-
-class SilenceSerializer(serializers.ModelSerializer):
-    project = serializers.UUIDField(source="project_id", read_only=True)
-    rule = serializers.UUIDField(source="rule_id", read_only=True, allow_null=True)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
-    active = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Silence
-        fields = [
-            "id",
-            "project",
-            "rule",
-            "starts_at",
-            "ends_at",
-            "reason",
-            "active",
-            "created_by",
-            "created_at",
-        ]
-
-    def get_active(self, silence: Silence) -> bool:
-        return silence.starts_at <= timezone.now() < silence.ends_at
-
-
-# ---- input, for the schema: alerts.validation checks it -----------------------------------------
-
-
-class ChannelInput(serializers.Serializer):
-    kind = _one_of(ChannelKind)
-    name = serializers.CharField(max_length=100)
-    config = serializers.DictField(
-        help_text='email: {"addresses": [...], "roles": [...]}; slack and webhook: {"url": ...}.'
-    )
-    send_resolved = serializers.BooleanField(required=False, default=True)
-
-
-class RuleInput(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    kind = _one_of(RuleKind)
-    config = serializers.DictField(help_text="By kind: see docs/alerts.md.")
-    severity = serializers.ChoiceField(choices=Severity.choices, default=Severity.WARNING)
-    pending_count = serializers.IntegerField(min_value=1, max_value=100, default=1)
-    repeat_minutes = serializers.IntegerField(min_value=0, max_value=10_080, default=0)
-    channels = serializers.ListField(child=serializers.UUIDField(), default=list)
-    enabled = serializers.BooleanField(default=True)
-
-
-class SilenceInput(serializers.Serializer):
-    rule = serializers.UUIDField(required=False, allow_null=True)
-    starts_at = serializers.DateTimeField(required=False, help_text="Default: now.")
-    ends_at = serializers.DateTimeField()
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
 # ---- channels -----------------------------------------------------------------------------------

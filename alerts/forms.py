@@ -8,12 +8,27 @@ from typing import Any, ClassVar
 from django import forms
 from django.core.exceptions import ValidationError
 
-from alerts.models import AlertRule, Channel, ChannelKind, RuleKind, Severity
+from alerts.models import AlertRule, Channel, ChannelKind, RuleKind, Severity, State
 from alerts.validation import (
+    AGGREGATE_NAMES,
+    CHANNEL_NAME_MAX_LENGTH,
+    CONDITION_NAMES,
+    DEFAULT_AGGREGATE,
+    DEFAULT_PENDING_COUNT,
+    DEFAULT_REPEAT_MINUTES,
+    DEFAULT_SEVERITY,
+    DEFAULT_TEST_SELECTION,
+    MAX_ADDRESSES,
     MAX_MINUTES,
     MAX_PENDING_COUNT,
     MAX_REPEAT_MINUTES,
-    MAX_WINDOW_SNAPSHOTS,
+    MIN_PENDING_COUNT,
+    MIN_REPEAT_MINUTES,
+    RULE_NAME_MAX_LENGTH,
+    SILENCE_REASON_MAX_LENGTH,
+    TEST_SELECTIONS,
+    URL_MAX_LENGTH,
+    WINDOW_LIMITS,
     clean_channel,
     clean_rule,
     clean_silence,
@@ -25,11 +40,36 @@ from projects.models import MetricSeries, Project, Snapshot, TestOutcome
 RECENT_SNAPSHOTS = 20
 
 
+def _labelled(values: tuple[str, ...], labels: dict[str, str]) -> list[tuple[str, str]]:
+    """Choices of the values `alerts.validation` allows, in its order, with the page's words."""
+    return [(value, labels[value]) for value in values]
+
+
 class _Checked(forms.Form):
-    """A form whose `clean` hands its data to a validation function; the errors that come back,
-    named by the API's field names, are shown on the form's fields (`error_fields` renames)."""
+    """A form whose `clean` hands its data to a validation function (`check`); the errors that
+    come back, named by the API's field names, are shown on the form's fields (`error_fields`
+    renames). A rule's or channel's kind-specific fields make its `config`."""
 
     error_fields: ClassVar[dict[str, str]] = {}
+
+    def initial_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        return dict(config)
+
+    def config(self, data: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def check(self, cleaned: dict[str, Any]) -> None:
+        """Hand the fields Django read to `alerts.validation`; raises its ValidationError."""
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                self.check(cleaned)
+            except ValidationError as exc:
+                self.report(exc)
+        return cleaned
 
     def report(self, exc: ValidationError) -> None:
         for key, messages in exc.message_dict.items():
@@ -47,19 +87,19 @@ class RuleForm(_Checked):
 
     kind: ClassVar[str]
 
-    name = forms.CharField(max_length=200)
-    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.WARNING)
+    name = forms.CharField(max_length=RULE_NAME_MAX_LENGTH)
+    severity = forms.ChoiceField(choices=Severity.choices, initial=DEFAULT_SEVERITY)
     pending_count = forms.IntegerField(
-        min_value=1,
+        min_value=MIN_PENDING_COUNT,
         max_value=MAX_PENDING_COUNT,
-        initial=1,
+        initial=DEFAULT_PENDING_COUNT,
         label="Fire after",
         help_text="This many consecutive breaching snapshots (1: at the first).",
     )
     repeat_minutes = forms.IntegerField(
-        min_value=0,
+        min_value=MIN_REPEAT_MINUTES,
         max_value=MAX_REPEAT_MINUTES,
-        initial=0,
+        initial=DEFAULT_REPEAT_MINUTES,
         label="Remind every (minutes)",
         help_text="While it fires; 0: never.",
     )
@@ -97,16 +137,7 @@ class RuleForm(_Checked):
             else "No channels yet: add them on the alert channels page."
         )
 
-    def initial_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        return dict(config)
-
-    def config(self, data: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
+    def check(self, cleaned: dict[str, Any]) -> None:
         data = {
             "name": cleaned["name"],
             "kind": self.kind,
@@ -116,11 +147,7 @@ class RuleForm(_Checked):
             "repeat_minutes": cleaned["repeat_minutes"],
             "channels": [str(channel.pk) for channel in cleaned["channels"]],
         }
-        try:
-            self.rule_data = clean_rule(self.project, data, rule=self.rule)
-        except ValidationError as exc:
-            self.report(exc)
-        return cleaned
+        self.rule_data = clean_rule(self.project, data, rule=self.rule)
 
 
 class TestsFailedRuleForm(RuleForm):
@@ -131,12 +158,15 @@ class TestsFailedRuleForm(RuleForm):
     error_fields: ClassVar[dict[str, str]] = {"config.tests": "tests", "config.names": "names"}
 
     tests = forms.ChoiceField(
-        choices=[
-            ("any", "Any test fails or warns"),
-            ("critical", "A critical test fails"),
-            ("named", "One of the tests below fails or warns"),
-        ],
-        initial="any",
+        choices=_labelled(
+            TEST_SELECTIONS,
+            {
+                "any": "Any test fails or warns",
+                "critical": "A critical test fails",
+                "named": "One of the tests below fails or warns",
+            },
+        ),
+        initial=DEFAULT_TEST_SELECTION,
         label="Fire when",
     )
     names = forms.MultipleChoiceField(
@@ -181,34 +211,41 @@ class MetricRuleForm(RuleForm):
 
     series = forms.ChoiceField(label="Metric — field")
     aggregate = forms.ChoiceField(
-        choices=[
-            ("last", "the newest value"),
-            ("avg", "the average"),
-            ("min", "the minimum"),
-            ("max", "the maximum"),
-            ("sum", "the sum"),
-        ],
-        initial="last",
+        choices=_labelled(
+            AGGREGATE_NAMES,
+            {
+                "last": "the newest value",
+                "avg": "the average",
+                "min": "the minimum",
+                "max": "the maximum",
+                "sum": "the sum",
+            },
+        ),
+        initial=DEFAULT_AGGREGATE,
         label="Of",
     )
     window = forms.ChoiceField(
-        choices=[("", "—"), ("snapshots", "snapshots"), ("minutes", "minutes")],
+        choices=[("", "—"), *((kind, kind) for kind in WINDOW_LIMITS)],
         required=False,
         label="Over the last",
         help_text="For an average, minimum, maximum or sum.",
     )
+    # The largest of the kinds' limits: `clean_rule` checks the size against the kind chosen.
     window_size = forms.IntegerField(
-        min_value=1, max_value=max(MAX_MINUTES, MAX_WINDOW_SNAPSHOTS), required=False, label="N"
+        min_value=1, max_value=max(WINDOW_LIMITS.values()), required=False, label="N"
     )
     condition = forms.ChoiceField(
-        choices=[
-            ("gt", "is above (>)"),
-            ("gte", "is at least (≥)"),
-            ("lt", "is below (<)"),
-            ("lte", "is at most (≤)"),
-            ("eq", "equals (=)"),
-            ("ne", "differs from (≠)"),
-        ],
+        choices=_labelled(
+            CONDITION_NAMES,
+            {
+                "gt": "is above (>)",
+                "gte": "is at least (≥)",
+                "lt": "is below (<)",
+                "lte": "is at most (≤)",
+                "eq": "equals (=)",
+                "ne": "differs from (≠)",
+            },
+        ),
         label="Fire when it",
     )
     threshold = forms.FloatField()
@@ -236,7 +273,7 @@ class MetricRuleForm(RuleForm):
         window = config.get("window") or {}
         kind = next(iter(window), "")
         return {
-            "aggregate": config.get("aggregate", "last"),
+            "aggregate": config.get("aggregate", DEFAULT_AGGREGATE),
             "window": kind,
             "window_size": window.get(kind),
             "condition": config.get("condition"),
@@ -282,7 +319,7 @@ RULE_FORMS: dict[str, type[RuleForm]] = {
 class ChannelForm(_Checked):
     kind: ClassVar[str]
 
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=CHANNEL_NAME_MAX_LENGTH)
     send_resolved = forms.BooleanField(
         required=False, initial=True, label="Also tell when an alert resolves"
     )
@@ -309,16 +346,7 @@ class ChannelForm(_Checked):
         self.channel = channel
         self.channel_data: dict[str, Any] = {}
 
-    def initial_config(self, config: dict[str, Any]) -> dict[str, Any]:
-        return dict(config)
-
-    def config(self, data: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
+    def check(self, cleaned: dict[str, Any]) -> None:
         data = {
             "name": cleaned["name"],
             "config": self.config(cleaned),
@@ -326,11 +354,7 @@ class ChannelForm(_Checked):
         }
         if self.channel is None:
             data["kind"] = self.kind
-        try:
-            self.channel_data = clean_channel(self.organization, data, channel=self.channel)
-        except ValidationError as exc:
-            self.report(exc)
-        return cleaned
+        self.channel_data = clean_channel(self.organization, data, channel=self.channel)
 
 
 class EmailChannelForm(ChannelForm):
@@ -339,7 +363,7 @@ class EmailChannelForm(ChannelForm):
     addresses = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One per line, or separated by commas (at most 20).",
+        help_text=f"One per line, or separated by commas (at most {MAX_ADDRESSES}).",
     )
     roles = forms.MultipleChoiceField(
         choices=Role.choices,
@@ -366,7 +390,7 @@ class SlackChannelForm(ChannelForm):
     kind = ChannelKind.SLACK
 
     url = forms.CharField(
-        max_length=2000,
+        max_length=URL_MAX_LENGTH,
         label="Incoming webhook URL",
         widget=forms.TextInput(attrs={"placeholder": "https://hooks.slack.com/services/…"}),
     )
@@ -379,7 +403,7 @@ class WebhookChannelForm(ChannelForm):
     kind = ChannelKind.WEBHOOK
 
     url = forms.CharField(
-        max_length=2000,
+        max_length=URL_MAX_LENGTH,
         label="URL",
         help_text="https only; each request is signed with the channel's secret.",
         widget=forms.TextInput(attrs={"placeholder": "https://example.com/hooks/ml-monitor"}),
@@ -414,7 +438,7 @@ class SilenceForm(_Checked):
     prefix_id: ClassVar[str] = "mute"
 
     ends_at = _moment("Until (UTC)")
-    reason = forms.CharField(max_length=200, required=False)
+    reason = forms.CharField(max_length=SILENCE_REASON_MAX_LENGTH, required=False)
 
     def __init__(
         self, *args: Any, project: Project, rule_id: str | None = None, **kwargs: Any
@@ -425,17 +449,10 @@ class SilenceForm(_Checked):
         self.rule_id = rule_id or None
         self.silence_data: dict[str, Any] = {}
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
+    def check(self, cleaned: dict[str, Any]) -> None:
         data = {key: cleaned.get(key) for key in ("starts_at", "ends_at", "reason")}
         data["rule"] = self.rule_id
-        try:
-            self.silence_data = clean_silence(self.project, data)
-        except ValidationError as exc:
-            self.report(exc)
-        return cleaned
+        self.silence_data = clean_silence(self.project, data)
 
 
 class MaintenanceForm(SilenceForm):
@@ -457,9 +474,10 @@ class AlertFilterForm(forms.Form):
         required=False,
         choices=[
             ("", "Any state"),
-            ("firing", "Firing"),
-            ("pending", "Pending"),
-            ("resolved", "Resolved"),
+            *(
+                (state.value, state.label)
+                for state in (State.FIRING, State.PENDING, State.RESOLVED)
+            ),
         ],
     )
 

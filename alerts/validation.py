@@ -11,9 +11,10 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from alerts.evaluation import AGGREGATES, CONDITIONS
-from alerts.models import AlertRule, Channel, ChannelKind, RuleKind, Severity
+from alerts.models import AlertRule, Channel, ChannelKind, RuleKind, Severity, Silence
 from mlplatform.accounts.access import parse_uuid
 from mlplatform.accounts.models import Organization, Role
+from mlplatform.accounts.validation import column_max_length
 from projects.models import MetricSeries, Project, TestOutcome
 
 RULE_FIELDS = (
@@ -38,14 +39,32 @@ CHANNEL_CONFIG_FIELDS = {
     ChannelKind.SLACK: ("url",),
     ChannelKind.WEBHOOK: ("url",),
 }
-TEST_SELECTIONS = ("any", "critical", "named")
+# Each field's rule and limit, stated once: `alerts.forms` and the API's input classes
+# (`alerts.serializers`) build their fields from these.
+RULE_NAME_MAX_LENGTH = column_max_length(AlertRule, "name")
+CHANNEL_NAME_MAX_LENGTH = column_max_length(Channel, "name")
+SILENCE_REASON_MAX_LENGTH = column_max_length(Silence, "reason")
+METRIC_ID_MAX_LENGTH = column_max_length(MetricSeries, "metric_id")
+METRIC_FIELD_MAX_LENGTH = column_max_length(MetricSeries, "field")
+TEST_ID_MAX_LENGTH = column_max_length(TestOutcome, "test_id")
+URL_MAX_LENGTH = 2000
 
-MAX_PENDING_COUNT = 100
-MAX_REPEAT_MINUTES = 10_080  # a week
-MAX_MINUTES = 525_600  # a year
+DEFAULT_SEVERITY = Severity.WARNING
+MIN_PENDING_COUNT, MAX_PENDING_COUNT, DEFAULT_PENDING_COUNT = 1, 100, 1
+MIN_REPEAT_MINUTES, MAX_REPEAT_MINUTES, DEFAULT_REPEAT_MINUTES = 0, 10_080, 0  # up to a week
+MAX_MINUTES = 525_600  # a year: a no-data rule's wait, a window in minutes
 MAX_WINDOW_SNAPSHOTS = 1000
-MAX_TEST_NAMES = 100
 MAX_RULE_CHANNELS = 20
+
+TEST_SELECTIONS = ("any", "critical", "named")
+DEFAULT_TEST_SELECTION = "any"
+MAX_TEST_NAMES = 100
+CONDITION_NAMES = tuple(CONDITIONS)
+AGGREGATE_NAMES = tuple(AGGREGATES)
+DEFAULT_AGGREGATE = "last"
+# A window's kinds and their largest size (each at least 1).
+WINDOW_LIMITS = {"snapshots": MAX_WINDOW_SNAPSHOTS, "minutes": MAX_MINUTES}
+
 MAX_ADDRESSES = 20
 MAX_SILENCE = timedelta(days=365)
 
@@ -179,7 +198,9 @@ def _channels(organization: Organization, value: Any) -> list[Channel]:
 
 
 def _tests_config(project: Project, config: dict[str, Any], errors: _Errors) -> dict[str, Any]:
-    which = errors.check("config.tests", _choice, config.get("tests", "any"), TEST_SELECTIONS)
+    which = errors.check(
+        "config.tests", _choice, config.get("tests", DEFAULT_TEST_SELECTION), TEST_SELECTIONS
+    )
     names = config.get("names")
     if which != "named":
         if names:
@@ -191,8 +212,12 @@ def _tests_config(project: Project, config: dict[str, Any], errors: _Errors) -> 
     if not names:
         errors.add("config.names", "Name at least one test (its id).")
         return {}
-    if not all(isinstance(n, str) and 0 < len(n) <= 2000 and "\x00" not in n for n in names):
-        errors.add("config.names", "Expected test ids: text of at most 2000 characters.")
+    if not all(
+        isinstance(n, str) and 0 < len(n) <= TEST_ID_MAX_LENGTH and "\x00" not in n for n in names
+    ):
+        errors.add(
+            "config.names", f"Expected test ids: text of at most {TEST_ID_MAX_LENGTH} characters."
+        )
         return {}
     names = list(dict.fromkeys(names))
     known = set(
@@ -212,20 +237,18 @@ def _window(value: Any) -> dict[str, int] | None:
     if not isinstance(value, dict) or len(value) != 1:
         raise ValidationError('Expected {"snapshots": N} or {"minutes": M}, or null.')
     ((key, size),) = value.items()
-    if key == "snapshots":
-        return {"snapshots": _whole(size, 1, MAX_WINDOW_SNAPSHOTS)}
-    if key == "minutes":
-        return {"minutes": _whole(size, 1, MAX_MINUTES)}
+    if key in WINDOW_LIMITS:
+        return {key: _whole(size, 1, WINDOW_LIMITS[key])}
     raise ValidationError('Expected {"snapshots": N} or {"minutes": M}, or null.')
 
 
 def _metric_config(project: Project, config: dict[str, Any], errors: _Errors) -> dict[str, Any]:
-    metric = errors.check("config.metric", _text, config.get("metric"), 2000)
-    field = errors.check("config.field", _text, config.get("field"), 200)
-    condition = errors.check("config.condition", _choice, config.get("condition"), [*CONDITIONS])
+    metric = errors.check("config.metric", _text, config.get("metric"), METRIC_ID_MAX_LENGTH)
+    field = errors.check("config.field", _text, config.get("field"), METRIC_FIELD_MAX_LENGTH)
+    condition = errors.check("config.condition", _choice, config.get("condition"), CONDITION_NAMES)
     threshold = errors.check("config.threshold", _number, config.get("threshold"))
     aggregate = errors.check(
-        "config.aggregate", _choice, config.get("aggregate", "last"), [*AGGREGATES]
+        "config.aggregate", _choice, config.get("aggregate", DEFAULT_AGGREGATE), AGGREGATE_NAMES
     )
     window = errors.check("config.window", _window, config.get("window"))
     if "config.window" not in errors.by_field:
@@ -271,15 +294,24 @@ def _no_data_config(config: dict[str, Any], errors: _Errors) -> dict[str, Any]:
     }
 
 
-def _rule_config(project: Project, kind: str, config: Any, errors: _Errors) -> dict[str, Any]:
+def _config_object(
+    config: Any, kind: str, what: str, expected: tuple[str, ...], errors: _Errors
+) -> bool:
+    """Whether `config` is an object, for a `what` (rule, channel) of `kind`; its fields that the
+    kind does not have are reported."""
     if not isinstance(config, dict):
-        errors.add("config", "Expected an object: the settings of the rule's kind.")
-        return {}
-    expected = RULE_CONFIG_FIELDS[RuleKind(kind)]
+        errors.add("config", f"Expected an object: the settings of the {what}'s kind.")
+        return False
     for key in sorted(set(config) - set(expected)):
         errors.add(
-            f"config.{key}", f"Unknown field for a {kind} rule; expected {', '.join(expected)}."
+            f"config.{key}", f"Unknown field for a {kind} {what}; expected {', '.join(expected)}."
         )
+    return True
+
+
+def _rule_config(project: Project, kind: str, config: Any, errors: _Errors) -> dict[str, Any]:
+    if not _config_object(config, kind, "rule", RULE_CONFIG_FIELDS[RuleKind(kind)], errors):
+        return {}
     if kind == RuleKind.TESTS_FAILED:
         return _tests_config(project, config, errors)
     if kind == RuleKind.METRIC:
@@ -297,16 +329,24 @@ def clean_rule(project: Project, data: Any, *, rule: AlertRule | None = None) ->
     data = _object(data, RULE_FIELDS)
     values = {**_rule_values(rule), **data} if rule is not None else data
     errors = _Errors()
-    name = errors.check("name", _text, values.get("name"), 200)
+    name = errors.check("name", _text, values.get("name"), RULE_NAME_MAX_LENGTH)
     kind = errors.check("kind", _choice, values.get("kind"), RuleKind.values)
     severity = errors.check(
-        "severity", _choice, values.get("severity", Severity.WARNING), Severity.values
+        "severity", _choice, values.get("severity", DEFAULT_SEVERITY), Severity.values
     )
     pending_count = errors.check(
-        "pending_count", _whole, values.get("pending_count", 1), 1, MAX_PENDING_COUNT
+        "pending_count",
+        _whole,
+        values.get("pending_count", DEFAULT_PENDING_COUNT),
+        MIN_PENDING_COUNT,
+        MAX_PENDING_COUNT,
     )
     repeat_minutes = errors.check(
-        "repeat_minutes", _whole, values.get("repeat_minutes", 0), 0, MAX_REPEAT_MINUTES
+        "repeat_minutes",
+        _whole,
+        values.get("repeat_minutes", DEFAULT_REPEAT_MINUTES),
+        MIN_REPEAT_MINUTES,
+        MAX_REPEAT_MINUTES,
     )
     enabled = errors.check("enabled", _boolean, values.get("enabled", True))
     channels = errors.check("channels", _channels, project.organization, values.get("channels", []))
@@ -368,21 +408,17 @@ def _url_config(config: dict[str, Any], errors: _Errors, *, slack: bool) -> dict
     # Imported here: alerts.outbound is the one gate for outgoing URLs, and heavy with network code.
     from alerts.outbound import check_url
 
-    url = errors.check("config.url", _text, config.get("url"), 2000)
+    url = errors.check("config.url", _text, config.get("url"), URL_MAX_LENGTH)
     if url:
         url = errors.check("config.url", check_url, url, slack=slack)
     return {"url": url}
 
 
 def _channel_config(kind: str, config: Any, errors: _Errors) -> dict[str, Any]:
-    if not isinstance(config, dict):
-        errors.add("config", "Expected an object: the settings of the channel's kind.")
+    if not _config_object(
+        config, kind, "channel", CHANNEL_CONFIG_FIELDS[ChannelKind(kind)], errors
+    ):
         return {}
-    expected = CHANNEL_CONFIG_FIELDS[ChannelKind(kind)]
-    for key in sorted(set(config) - set(expected)):
-        errors.add(
-            f"config.{key}", f"Unknown field for a {kind} channel; expected {', '.join(expected)}."
-        )
     if kind == ChannelKind.EMAIL:
         return _email_config(config, errors)
     return _url_config(config, errors, slack=kind == ChannelKind.SLACK)
@@ -405,7 +441,12 @@ def clean_channel(
             errors.add("kind", "A channel's kind cannot change; create a new channel instead.")
     else:
         kind = errors.check("kind", _choice, data.get("kind"), ChannelKind.values)
-    name = errors.check("name", _text, data.get("name", channel.name if channel else None), 100)
+    name = errors.check(
+        "name",
+        _text,
+        data.get("name", channel.name if channel else None),
+        CHANNEL_NAME_MAX_LENGTH,
+    )
     send_resolved = errors.check(
         "send_resolved",
         _boolean,
@@ -444,7 +485,9 @@ def clean_silence(project: Project, data: Any) -> dict[str, Any]:
     rule = errors.check("rule", _rule_of, project, data.get("rule"))
     starts_at = errors.check("starts_at", _datetime, data.get("starts_at"), required=False)
     ends_at = errors.check("ends_at", _datetime, data.get("ends_at"), required=True)
-    reason = errors.check("reason", _text, data.get("reason"), 200, required=False)
+    reason = errors.check(
+        "reason", _text, data.get("reason"), SILENCE_REASON_MAX_LENGTH, required=False
+    )
     start = starts_at or now
     if ends_at is not None and "starts_at" not in errors.by_field:
         if ends_at <= now:

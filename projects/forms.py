@@ -7,12 +7,19 @@ from typing import Any
 from django import forms
 
 from mlplatform.accounts.models import Team
+from projects.validation import (
+    PROJECT_DESCRIPTION_MAX_LENGTH,
+    PROJECT_NAME_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+)
 
 
 class ProjectForm(forms.Form):
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=PROJECT_NAME_MAX_LENGTH)
     description = forms.CharField(
-        max_length=2000, required=False, widget=forms.Textarea({"rows": 3})
+        max_length=PROJECT_DESCRIPTION_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea({"rows": 3}),
     )
 
 
@@ -32,7 +39,7 @@ class ProjectTeamsForm(forms.Form):
 class SnapshotFilterForm(forms.Form):
     since = forms.DateTimeField(required=False, widget=forms.DateInput({"type": "date"}))
     until = forms.DateTimeField(required=False, widget=forms.DateInput({"type": "date"}))
-    tag = forms.CharField(required=False, max_length=100)
+    tag = forms.CharField(required=False, max_length=TAG_MAX_LENGTH)
     status = forms.ChoiceField(
         required=False,
         choices=[

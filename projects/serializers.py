@@ -8,6 +8,11 @@ from rest_framework import serializers
 
 from mlplatform.accounts.serializers import StrictSerializer
 from projects.models import Project, Snapshot
+from projects.validation import (
+    PROJECT_DESCRIPTION_MAX_LENGTH,
+    PROJECT_MAX_TEAMS,
+    PROJECT_NAME_MAX_LENGTH,
+)
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -23,9 +28,13 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 
 class ProjectWriteSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    teams = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=100)
+    name = serializers.CharField(max_length=PROJECT_NAME_MAX_LENGTH)
+    description = serializers.CharField(
+        max_length=PROJECT_DESCRIPTION_MAX_LENGTH, required=False, allow_blank=True
+    )
+    teams = serializers.ListField(
+        child=serializers.UUIDField(), required=False, max_length=PROJECT_MAX_TEAMS
+    )
 
 
 class SnapshotSerializer(serializers.ModelSerializer):

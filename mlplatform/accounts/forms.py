@@ -10,13 +10,20 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from mlplatform.accounts.models import Role, Team, TokenScope, User
+from mlplatform.accounts.validation import (
+    ORGANIZATION_NAME_MAX_LENGTH,
+    ORGANIZATION_SLUG_MAX_LENGTH,
+    TEAM_NAME_MAX_LENGTH,
+    TOKEN_NAME_MAX_LENGTH,
+    USER_NAME_MAX_LENGTH,
+)
 
 
 class SignupExtraForm(forms.Form):
     """What sign-up asks besides email and password (django-allauth calls `signup`)."""
 
     name = forms.CharField(
-        max_length=150,
+        max_length=USER_NAME_MAX_LENGTH,
         required=False,
         label="Your name",
         widget=forms.TextInput({"autofocus": True}),
@@ -28,17 +35,17 @@ class SignupExtraForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(max_length=150, required=False, label="Your name")
+    name = forms.CharField(max_length=USER_NAME_MAX_LENGTH, required=False, label="Your name")
 
 
 class OrganizationForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Organisation name")
+    name = forms.CharField(max_length=ORGANIZATION_NAME_MAX_LENGTH, label="Organisation name")
 
 
 class OrganizationSettingsForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Name")
+    name = forms.CharField(max_length=ORGANIZATION_NAME_MAX_LENGTH, label="Name")
     slug = forms.SlugField(
-        max_length=60,
+        max_length=ORGANIZATION_SLUG_MAX_LENGTH,
         label="Address",
         help_text="Used in links: /o/<address>/. Changing it breaks old links.",
     )
@@ -67,7 +74,7 @@ class RoleForm(forms.Form):
 
 
 class TeamForm(forms.Form):
-    name = forms.CharField(max_length=100, label="Team name")
+    name = forms.CharField(max_length=TEAM_NAME_MAX_LENGTH, label="Team name")
 
 
 class TeamMemberForm(forms.Form):
@@ -85,7 +92,8 @@ EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("nev
 
 class TokenForm(forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="Where it will be used, e.g. 'nightly batch job'."
+        max_length=TOKEN_NAME_MAX_LENGTH,
+        help_text="Where it will be used, e.g. 'nightly batch job'.",
     )
     scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.INGEST)
     project = forms.ModelChoiceField(queryset=None, required=False, empty_label="—")

@@ -16,6 +16,18 @@ from mlplatform.accounts.models import (
     TokenScope,
     User,
 )
+from mlplatform.accounts.validation import (
+    MAX_TEAM_IDS,
+    ORGANIZATION_NAME_MAX_LENGTH,
+    ORGANIZATION_SLUG_MAX_LENGTH,
+    TEAM_NAME_MAX_LENGTH,
+    TOKEN_NAME_MAX_LENGTH,
+)
+
+
+def email_of(relation: str) -> serializers.EmailField:
+    """The email address of the user a row links to (`created_by`, `invited_by`), or null."""
+    return serializers.EmailField(source=f"{relation}.email", read_only=True, default=None)
 
 
 class StrictSerializer(serializers.Serializer):
@@ -46,8 +58,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 
 class OrganizationWriteSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=100)
-    slug = serializers.SlugField(max_length=60, required=False)
+    name = serializers.CharField(max_length=ORGANIZATION_NAME_MAX_LENGTH)
+    slug = serializers.SlugField(max_length=ORGANIZATION_SLUG_MAX_LENGTH, required=False)
 
 
 class MemberSerializer(serializers.ModelSerializer):
@@ -65,7 +77,7 @@ class RoleSerializer(StrictSerializer):
 
 class InvitationSerializer(serializers.ModelSerializer):
     teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    invited_by = serializers.EmailField(source="invited_by.email", read_only=True, default=None)
+    invited_by = email_of("invited_by")
 
     class Meta:
         model = Invitation
@@ -84,7 +96,9 @@ class InvitationSerializer(serializers.ModelSerializer):
 class InvitationCreateSerializer(StrictSerializer):
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=Role.choices, default=Role.MEMBER)
-    teams = serializers.ListField(child=serializers.UUIDField(), default=list, max_length=100)
+    teams = serializers.ListField(
+        child=serializers.UUIDField(), default=list, max_length=MAX_TEAM_IDS
+    )
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -100,7 +114,7 @@ class TeamSerializer(serializers.ModelSerializer):
 
 
 class TeamWriteSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=TEAM_NAME_MAX_LENGTH)
 
 
 class TeamMemberSerializer(StrictSerializer):
@@ -109,7 +123,7 @@ class TeamMemberSerializer(StrictSerializer):
 
 class TokenSerializer(serializers.ModelSerializer):
     project = serializers.UUIDField(source="project_id", read_only=True, allow_null=True)
-    created_by = serializers.EmailField(source="created_by.email", read_only=True, default=None)
+    created_by = email_of("created_by")
 
     class Meta:
         model = ApiToken
@@ -129,7 +143,7 @@ class TokenSerializer(serializers.ModelSerializer):
 
 
 class TokenCreateSerializer(StrictSerializer):
-    name = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=TOKEN_NAME_MAX_LENGTH)
     scope = serializers.ChoiceField(choices=TokenScope.choices)
     project = serializers.UUIDField(required=False, allow_null=True)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
