@@ -23,58 +23,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from collector import intake, services
-from collector.models import Collector, Run, summary
+from collector.models import Collector
+from collector.serializers import collector_json, reference_json, run_json
 from collector.validation import clean_collector
 from mlplatform.accounts.access import Perm, get_or_404
 from mlplatform.accounts.scoped_api import ProjectScopedViewSet
 from mlplatform.api_errors import error_body
 from projects.models import Project
-
-
-def collector_json(collector: Collector) -> dict[str, Any]:
-    reference = intake.current_reference(collector)
-    return {
-        "id": str(collector.pk),
-        "project": str(collector.project_id),
-        "name": collector.name,
-        **collector.config,
-        "every_minutes": collector.every_minutes,
-        "every_rows": collector.every_rows,
-        "cron": collector.cron or None,
-        "labels_window_hours": collector.labels_window_hours,
-        "retention_hours": collector.retention_hours,
-        "enabled": collector.enabled,
-        "created_at": collector.created_at.isoformat(),
-        "reference": None if reference is None else reference_json(reference),
-        **{
-            k: v.isoformat() if hasattr(v, "isoformat") else v
-            for k, v in summary(collector).items()
-        },
-    }
-
-
-def reference_json(reference: Any) -> dict[str, Any]:
-    return {
-        "id": str(reference.pk),
-        "filename": reference.filename,
-        "rows": reference.rows,
-        "columns": reference.columns,
-        "size_bytes": reference.size_bytes,
-        "uploaded_at": reference.uploaded_at.isoformat(),
-    }
-
-
-def run_json(run: Run) -> dict[str, Any]:
-    return {
-        "id": str(run.pk),
-        "rows": run.rows,
-        "window_start": run.window_start.isoformat(),
-        "window_end": run.window_end.isoformat(),
-        "snapshot": str(run.snapshot.uuid) if run.snapshot else None,
-        "quality_snapshot": str(run.quality_snapshot.uuid) if run.quality_snapshot else None,
-        "labelled_rows": run.labelled_rows,
-        "created_at": run.created_at.isoformat(),
-    }
 
 
 def _rejected(exc: intake.Rejected, code: int = status.HTTP_400_BAD_REQUEST) -> Response:

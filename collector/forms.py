@@ -12,7 +12,15 @@ from django.utils.safestring import SafeString
 
 from collector.models import Collector
 from collector.runs import QUALITY_PRESETS
-from collector.validation import clean_collector
+from collector.validation import (
+    CRON_MAX_LENGTH,
+    DEFAULT_LABELS_WINDOW_HOURS,
+    DEFAULT_PRESETS,
+    DEFAULT_QUALITY_PRESETS,
+    DEFAULT_RETENTION_HOURS,
+    NAME_MAX_LENGTH,
+    clean_collector,
+)
 from metrics.client.cli import PRESETS
 
 # The data definition fields the form edits; any other field set through the API is kept.
@@ -45,6 +53,16 @@ def _preset_label(name: str) -> SafeString:
     return format_html('<code>{}</code> <span class="muted small">{}</span>', name, about)
 
 
+def _preset_field(names: Any, *, label: str, help_text: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        choices=[(name, _preset_label(name)) for name in names],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label=label,
+        help_text=help_text,
+    )
+
+
 def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
@@ -53,18 +71,15 @@ class CollectorForm(forms.Form):
     """A new collector, or an existing one's settings: Django reads the types, `clean_collector`
     checks the rest, and its errors are shown on the fields they name."""
 
-    name = forms.CharField(required=False, widget=forms.TextInput(attrs={"maxlength": 100}))
-    presets = forms.MultipleChoiceField(
-        choices=[(name, _preset_label(name)) for name in PRESETS],
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Presets",
-        help_text="Computed over each run's rows, against the reference.",
+    # No max_length: `clean_collector` says what is wrong with a name, the browser keeps it short.
+    name = forms.CharField(
+        required=False, widget=forms.TextInput(attrs={"maxlength": NAME_MAX_LENGTH})
     )
-    quality_presets = forms.MultipleChoiceField(
-        choices=[(name, _preset_label(name)) for name in QUALITY_PRESETS],
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
+    presets = _preset_field(
+        PRESETS, label="Presets", help_text="Computed over each run's rows, against the reference."
+    )
+    quality_presets = _preset_field(
+        QUALITY_PRESETS,
         label="Quality presets (delayed labels)",
         help_text="Computed for a run once the targets of its rows arrive; none: no quality.",
     )
@@ -95,24 +110,24 @@ class CollectorForm(forms.Form):
     every_rows = forms.IntegerField(required=False, label="Every N rows")
     cron = forms.CharField(
         required=False,
-        max_length=100,  # the column's; `clean_collector` checks the expression
+        max_length=CRON_MAX_LENGTH,  # `clean_collector` checks the expression
         label="Cron expression",
         help_text="Five fields, UTC: minute hour day month weekday, e.g. 0 * * * *. "
         "Set one trigger or several: the first that is due starts a run.",
     )
     labels_window_hours = forms.IntegerField(
         required=False,
-        initial=168,
+        initial=DEFAULT_LABELS_WINDOW_HOURS,
         label="Labels window (hours)",
         help_text="How long after a run its targets may arrive; its rows are kept until then. "
-        "Empty: 168 (a week).",
+        f"Empty: {DEFAULT_LABELS_WINDOW_HOURS} (a week).",
     )
     retention_hours = forms.IntegerField(
         required=False,
-        initial=24,
+        initial=DEFAULT_RETENTION_HOURS,
         label="Retention (hours)",
         help_text="Computed rows are deleted this long after their labels window closes. "
-        "Empty: 24.",
+        f"Empty: {DEFAULT_RETENTION_HOURS}.",
     )
 
     def __init__(self, *args: Any, collector: Collector | None = None, **kwargs: Any) -> None:
@@ -122,8 +137,8 @@ class CollectorForm(forms.Form):
             kwargs.setdefault(
                 "initial",
                 {
-                    "presets": ["data_drift"],
-                    "quality_presets": ["classification"],
+                    "presets": list(DEFAULT_PRESETS),
+                    "quality_presets": list(DEFAULT_QUALITY_PRESETS),
                     "every_minutes": 60,
                 },
             )

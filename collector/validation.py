@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from collector.models import Collector
 from collector.runs import QUALITY_PRESETS, parse_cron
 from metrics.client.cli import DEFINITION_FIELDS, PRESETS
+from mlplatform.accounts.validation import column_max_length
 
 FIELDS = (
     "name",
@@ -24,6 +25,18 @@ FIELDS = (
     "retention_hours",
     "enabled",
 )
+# Each field's rule and limit, stated once: `collector.forms` reads these.
+NAME_MAX_LENGTH = column_max_length(Collector, "name")
+CRON_MAX_LENGTH = column_max_length(Collector, "cron")
+MAX_EVERY_MINUTES = 7 * 24 * 60  # a week
+MAX_EVERY_ROWS = 10_000_000
+MAX_HOURS = 24 * 366  # a labels window or a retention: a year
+DEFAULT_LABELS_WINDOW_HOURS = 168  # a week
+DEFAULT_RETENTION_HOURS = 24
+DEFAULT_PRESETS = ("data_drift",)
+DEFAULT_QUALITY_PRESETS = ("classification",)
+# `drift_share` is a number in (0, 1]: a share of the columns.
+
 _LIST_FIELDS = {
     "numerical_columns",
     "categorical_columns",
@@ -50,16 +63,16 @@ def _names(
     data: dict[str, Any],
     name: str,
     allowed: tuple[str, ...] | list[str],
-    default: list[str],
+    default: tuple[str, ...],
 ) -> list[str]:
-    value = data.get(name, default)
+    value = data.get(name, list(default))
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         errors[name] = f"Expected a list of names from: {', '.join(allowed)}."
-        return default
+        return list(default)
     unknown = [v for v in value if v not in allowed]
     if unknown:
         errors[name] = f"Unknown {unknown[0]!r}; use {', '.join(allowed)}."
-        return default
+        return list(default)
     return list(dict.fromkeys(value))
 
 
@@ -107,12 +120,12 @@ def clean_collector(data: Any, *, collector: Collector | None = None) -> dict[st
         }
         data = {**current, **data}
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 100:
-        errors["name"] = "A name of 1 to 100 characters is required."
-    presets = _names(errors, data, "presets", list(PRESETS), ["data_drift"])
+    if not isinstance(name, str) or not name.strip() or len(name) > NAME_MAX_LENGTH:
+        errors["name"] = f"A name of 1 to {NAME_MAX_LENGTH} characters is required."
+    presets = _names(errors, data, "presets", list(PRESETS), DEFAULT_PRESETS)
     if not presets and "presets" not in errors:
         errors["presets"] = "Choose at least one preset."
-    quality = _names(errors, data, "quality_presets", QUALITY_PRESETS, ["classification"])
+    quality = _names(errors, data, "quality_presets", QUALITY_PRESETS, DEFAULT_QUALITY_PRESETS)
     definition = _definition(errors, data.get("definition"))
     drift_share = data.get("drift_share")
     if drift_share is not None and (
@@ -124,13 +137,13 @@ def clean_collector(data: Any, *, collector: Collector | None = None) -> dict[st
     pos_label = data.get("pos_label")
     if isinstance(pos_label, (dict, list)):
         errors["pos_label"] = "Expected a number, a string or a boolean."
-    every_minutes = _whole(errors, data, "every_minutes", 1, 7 * 24 * 60)
-    every_rows = _whole(errors, data, "every_rows", 1, 10_000_000)
+    every_minutes = _whole(errors, data, "every_minutes", 1, MAX_EVERY_MINUTES)
+    every_rows = _whole(errors, data, "every_rows", 1, MAX_EVERY_ROWS)
     cron = data.get("cron") or ""
     if not isinstance(cron, str):
         errors["cron"] = "Expected a cron expression such as '0 * * * *'."
-    elif len(cron) > 100:
-        errors["cron"] = "At most 100 characters."
+    elif len(cron) > CRON_MAX_LENGTH:
+        errors["cron"] = f"At most {CRON_MAX_LENGTH} characters."
     elif cron:
         try:
             parse_cron(cron)
@@ -144,8 +157,10 @@ def clean_collector(data: Any, *, collector: Collector | None = None) -> dict[st
         errors["every_minutes"] = (
             "Set a trigger: every N minutes, every N rows, or a cron expression."
         )
-    labels_window = _whole(errors, data, "labels_window_hours", 1, 24 * 366) or 168
-    retention = _whole(errors, data, "retention_hours", 1, 24 * 366) or 24
+    labels_window = (
+        _whole(errors, data, "labels_window_hours", 1, MAX_HOURS) or DEFAULT_LABELS_WINDOW_HOURS
+    )
+    retention = _whole(errors, data, "retention_hours", 1, MAX_HOURS) or DEFAULT_RETENTION_HOURS
     enabled = data.get("enabled", True)
     if not isinstance(enabled, bool):
         errors["enabled"] = "Expected true or false."
