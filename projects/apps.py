@@ -9,13 +9,14 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from projects import tasks  # noqa: F401  (its receiver queues each stored snapshot)
-        from projects.dashboards import ensure_default_dashboard
+        from projects.dashboards.store import ensure_default_dashboard
         from projects.live import broadcast_snapshot
         from projects.signals import snapshot_ingested
 
         # The default dashboard is saved before the snapshot is announced to open pages.
         snapshot_ingested.connect(
-            ensure_default_dashboard, dispatch_uid="projects.dashboards.ensure_default_dashboard"
+            ensure_default_dashboard,
+            dispatch_uid="projects.dashboards.store.ensure_default_dashboard",
         )
         snapshot_ingested.connect(
             broadcast_snapshot, dispatch_uid="projects.live.broadcast_snapshot"

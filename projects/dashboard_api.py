@@ -26,11 +26,12 @@ from mlplatform import querystring
 from mlplatform.accounts.access import Perm
 from mlplatform.accounts.scoped_api import ProjectScopedViewSet
 from mlplatform.api_errors import error_body
-from projects import dashboards, panel_data
+from projects import panel_data
+from projects.dashboards import document, prebuilt_tabs, store
 from projects.models import Dashboard, MetricSeries, Snapshot, TestOutcome
 
 
-def _state_json(state: dashboards.DashboardState) -> dict[str, Any]:
+def _state_json(state: store.DashboardState) -> dict[str, Any]:
     return {
         "version": state.version,
         "updated_at": state.updated_at.isoformat() if state.updated_at else None,
@@ -47,7 +48,7 @@ def _expected_version(data: Any) -> int | None:
     return raw
 
 
-def _conflict(exc: dashboards.VersionConflict) -> Response:
+def _conflict(exc: store.VersionConflict) -> Response:
     body = error_body("conflict", str(exc))
     body["version"] = exc.current
     return Response(body, status=status.HTTP_409_CONFLICT)
@@ -85,22 +86,22 @@ class DashboardViewSet(ProjectScopedViewSet):
     def retrieve(self, request: Request, **kwargs: Any) -> Response:
         """The dashboard document (docs/dashboards.md). Version 0: none saved yet, this is the
         default made from what the project received."""
-        return Response(_state_json(dashboards.dashboard_of(self.project)))
+        return Response(_state_json(store.dashboard_of(self.project)))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
     def update(self, request: Request, **kwargs: Any) -> Response:
         """Replace the whole dashboard. Send the `version` you read to be refused (409) rather
         than overwrite a change made meanwhile; leave it out to overwrite."""
         try:
-            dashboards.save_dashboard(
+            store.save_dashboard(
                 self.project,
                 request.data,
                 user=self.access.user,
                 expected_version=_expected_version(request.data),
             )
-        except dashboards.VersionConflict as exc:
+        except store.VersionConflict as exc:
             return _conflict(exc)
-        return Response(_state_json(dashboards.dashboard_of(self.project)))
+        return Response(_state_json(store.dashboard_of(self.project)))
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"], url_path="panels", url_name="panels")
@@ -111,29 +112,29 @@ class DashboardViewSet(ProjectScopedViewSet):
         tab_key = data.get("tab") or "Overview"
         if not isinstance(tab_key, str) or len(tab_key) > 60:
             raise ValidationError({"tab": "Expected a tab id or title (at most 60 characters)."})
-        state = dashboards.dashboard_of(self.project)
+        state = store.dashboard_of(self.project)
         spec = state.spec
-        panel = dashboards.clean_panel(data.get("panel"), spec)
-        tab = dashboards.find_tab(spec, tab_key)
+        panel = document.clean_panel(data.get("panel"), spec)
+        tab = document.find_tab(spec, tab_key)
         if tab is None:
-            tab = {"id": dashboards.new_id("t"), "title": tab_key.strip(), "panels": []}
+            tab = {"id": document.new_id("t"), "title": tab_key.strip(), "panels": []}
             spec["tabs"].append(tab)
         tab["panels"].append(panel)
         expected = _expected_version(data)
         try:
-            dashboards.save_dashboard(
+            store.save_dashboard(
                 self.project,
                 spec,
                 user=self.access.user,
                 expected_version=state.version if expected is None else expected,
             )
-        except dashboards.VersionConflict as exc:
+        except store.VersionConflict as exc:
             return _conflict(exc)
         return Response(
             {
                 "tab": tab["id"],
                 "panel": panel,
-                "version": dashboards.dashboard_of(self.project).version,
+                "version": store.dashboard_of(self.project).version,
             },
             status=status.HTTP_201_CREATED,
         )
@@ -141,17 +142,17 @@ class DashboardViewSet(ProjectScopedViewSet):
     @extend_schema(responses={204: None})
     @action(detail=True, methods=["delete"], url_path="panels/<str:panel_id>", url_name="panel")
     def delete_panel(self, request: Request, panel_id: str, **kwargs: Any) -> Response:
-        state = dashboards.dashboard_of(self.project)
-        found = dashboards.find_panel(state.spec, panel_id)
+        state = store.dashboard_of(self.project)
+        found = document.find_panel(state.spec, panel_id)
         if found is None:
             raise Http404(f"No panel {panel_id} on this dashboard.")
         tab, panel = found
         tab["panels"].remove(panel)
         try:
-            dashboards.save_dashboard(
+            store.save_dashboard(
                 self.project, state.spec, user=self.access.user, expected_version=state.version
             )
-        except dashboards.VersionConflict as exc:
+        except store.VersionConflict as exc:
             return _conflict(exc)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -159,7 +160,7 @@ class DashboardViewSet(ProjectScopedViewSet):
     @action(detail=True, methods=["get"])
     def presets(self, request: Request, **kwargs: Any) -> Response:
         """The pre-built tabs, and how many panels each would have from the project's data."""
-        return Response({"presets": dashboards.available_presets(self.project)})
+        return Response({"presets": prebuilt_tabs.available_presets(self.project)})
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={201: OpenApiTypes.OBJECT})
     @presets.mapping.post
@@ -169,13 +170,13 @@ class DashboardViewSet(ProjectScopedViewSet):
         keys = data.get("presets")
         if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
             raise ValidationError(
-                {"presets": f"Expected a list of presets: {', '.join(dashboards.PRESETS)}."}
+                {"presets": f"Expected a list of presets: {', '.join(prebuilt_tabs.PRESETS)}."}
             )
-        state = dashboards.dashboard_of(self.project)
+        state = store.dashboard_of(self.project)
         present = {tab["title"].lower() for tab in state.spec["tabs"]}
         tabs = [
             tab
-            for tab in dashboards.preset_tabs(
+            for tab in prebuilt_tabs.preset_tabs(
                 self.project,
                 keys[:10],
                 taken=[t["id"] for t in state.spec["tabs"]]
@@ -184,9 +185,9 @@ class DashboardViewSet(ProjectScopedViewSet):
             if tab["title"].lower() not in present
         ]
         if not tabs and all(
-            dashboards.PRESETS[key][0].lower() in present
+            prebuilt_tabs.PRESETS[key][0].lower() in present
             for key in keys
-            if key in dashboards.PRESETS
+            if key in prebuilt_tabs.PRESETS
         ):
             raise ValidationError({"presets": "These tabs are on the dashboard already."})
         if not tabs:
@@ -198,13 +199,13 @@ class DashboardViewSet(ProjectScopedViewSet):
             )
         spec = {"tabs": state.spec["tabs"] + tabs}
         try:
-            dashboards.save_dashboard(
+            store.save_dashboard(
                 self.project, spec, user=self.access.user, expected_version=state.version
             )
-        except dashboards.VersionConflict as exc:
+        except store.VersionConflict as exc:
             return _conflict(exc)
         return Response(
-            _state_json(dashboards.dashboard_of(self.project)) | {"added": [t["id"] for t in tabs]},
+            _state_json(store.dashboard_of(self.project)) | {"added": [t["id"] for t in tabs]},
             status=status.HTTP_201_CREATED,
         )
 
@@ -222,7 +223,7 @@ class DashboardViewSet(ProjectScopedViewSet):
         Server-Timing header gives the time spent reading."""
         started = time.perf_counter()
         window = panel_data.parse_window(request.query_params)
-        spec = dashboards.dashboard_of(self.project).spec
+        spec = store.dashboard_of(self.project).spec
         panel_ids, tab_id = (
             request.query_params.getlist("panel")[:50],
             request.query_params.get("tab"),
@@ -230,12 +231,12 @@ class DashboardViewSet(ProjectScopedViewSet):
         if panel_ids:
             panels = []
             for panel_id in dict.fromkeys(panel_ids):
-                found = dashboards.find_panel(spec, panel_id)
+                found = document.find_panel(spec, panel_id)
                 if found is None:
                     raise Http404(f"No panel {panel_id} on this dashboard.")
                 panels.append(found[1])
         else:
-            tab = dashboards.find_tab(spec, tab_id) if tab_id else (spec["tabs"] or [None])[0]
+            tab = document.find_tab(spec, tab_id) if tab_id else (spec["tabs"] or [None])[0]
             if tab is None and tab_id:
                 raise Http404(f"No tab {tab_id} on this dashboard.")
             panels = tab["panels"] if tab else []
@@ -275,6 +276,6 @@ class DashboardViewSet(ProjectScopedViewSet):
                     m["metric"] for m in metrics.values() if m["type"] == "ColumnDistribution"
                 ],
                 "tests": [{"id": t["test_id"], "name": t["name"]} for t in tests],
-                "panel_types": list(dashboards.PANEL_TYPES),
+                "panel_types": list(document.PANEL_TYPES),
             }
         )

@@ -298,7 +298,7 @@ class TestOutcome(models.Model):
 
 
 class Dashboard(models.Model):
-    """A project's dashboard: tabs of panels, kept as one validated document (projects/dashboards.py
+    """A project's dashboard: tabs of panels, kept as one validated document (projects/dashboards/
     defines and checks it), so that the browser's editor and "dashboard as code" over the API
     read and write the same thing. `version` rises with every save: a writer that read an older
     version gets a conflict instead of overwriting someone else's change."""

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST, require_safe
 from mlplatform import querystring
 from mlplatform.accounts.access import Access, Perm
 from mlplatform.accounts.pages import get_project, org_page
-from projects import dashboards, panel_data, services
+from projects import panel_data, services
+from projects.dashboards import document, prebuilt_tabs, store
 from projects.forms import ProjectForm, ProjectTeamsForm
 
 PAGE_SIZE = 50
@@ -41,9 +42,9 @@ def project_detail(request: HttpRequest, access: Access, project_id: str) -> Htt
     """The project's dashboard: its tabs and panels, drawn by static/js/dashboard.js from the
     dashboard API, over the time range and filters in the URL (so a link keeps them)."""
     project = get_project(access, project_id)
-    state = dashboards.dashboard_of(project)
+    state = store.dashboard_of(project)
     tabs = state.spec["tabs"]
-    tab = (dashboards.find_tab(state.spec, request.GET.get("tab", "")) if tabs else None) or (
+    tab = (document.find_tab(state.spec, request.GET.get("tab", "")) if tabs else None) or (
         tabs[0] if tabs else None
     )
     try:
@@ -70,7 +71,7 @@ def project_detail(request: HttpRequest, access: Access, project_id: str) -> Htt
     offers = (
         [
             p
-            for p in dashboards.available_presets(project)
+            for p in prebuilt_tabs.available_presets(project)
             if p["available"] and p["title"].lower() not in titles
         ]
         if access.can(Perm.WRITE)

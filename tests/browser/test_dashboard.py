@@ -15,7 +15,7 @@ from django.core.management import call_command
 
 from mlplatform.accounts.models import TokenScope
 from mlplatform.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
-from projects.dashboards import PANEL_TYPES
+from projects.dashboards.document import PANEL_TYPES
 from projects.ingestion import ingest_snapshot, process_snapshot
 from projects.models import Dashboard, Project
 from tests.browser.conftest import shoot

@@ -11,7 +11,7 @@ import pytest
 from metrics.client.remote import RemoteConflict, RemoteError, RemoteNotFound, RemoteWorkspace
 from mlplatform.accounts.models import TokenScope
 from projects import panel_data
-from projects.dashboards import save_dashboard
+from projects.dashboards.store import save_dashboard
 from projects.ingestion import ingest_snapshot
 from projects.models import Dashboard
 from tests.factories import make_project, make_token, snapshot_document

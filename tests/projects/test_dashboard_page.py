@@ -12,7 +12,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from mlplatform.apps import chart_library_installed
-from projects.dashboards import save_dashboard
+from projects.dashboards.store import save_dashboard
 from tests.factories import make_project, make_snapshot
 
 pytestmark = pytest.mark.django_db

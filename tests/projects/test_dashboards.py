@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from projects.dashboards import clean_spec
+from projects.dashboards.document import clean_spec
 from projects.ingestion import ingest_snapshot, process_snapshot
 from projects.models import Dashboard, Snapshot
 from tests.factories import snapshot_document

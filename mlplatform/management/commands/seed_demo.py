@@ -23,7 +23,8 @@ from collector.models import Collector
 from collector.runs import compute
 from mlplatform.accounts.models import Membership, Organization, Role, Team, User
 from mlplatform.demo_data import demo_snapshots
-from projects.dashboards import default_spec, save_dashboard
+from projects.dashboards.prebuilt_tabs import default_spec
+from projects.dashboards.store import save_dashboard
 from projects.ingestion import ingest_snapshot
 from projects.models import Dashboard, Project
 
