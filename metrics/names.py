@@ -5,10 +5,10 @@ each metric and checks every name here against its result, so renaming a field i
 a test rather than silently emptying a panel.
 
 One class per metric: `TYPE` is the metric's type (its class name, the `type` of its result),
-`PARAM_*` are keys of its `params` (`PARAM_COLUMN` and `PARAM_SEGMENT`, shared by
-many metrics, are module-level), and every other upper-case attribute is the dotted path of a
-numeric field in its `values` (the `field` of the platform's points). Plain strings only: this
-module imports nothing, so any layer can use it.
+`PARAM_*` are keys of its `params`, and every other upper-case attribute is the dotted path of a
+numeric field in its `values` (the `field` of the platform's points). The parameters many metrics
+share (`PARAM_COLUMN`, `PARAM_SEGMENT`) are module-level. Plain strings only: this module imports
+nothing, so any layer can use it.
 """
 
 from __future__ import annotations
