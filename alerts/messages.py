@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Case, IntegerField, Max, Value, When
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.timesince import timesince
@@ -26,7 +25,7 @@ from alerts.models import (
 )
 from alerts.outgoing import Outgoing
 from mlplatform.accounts.models import Organization
-from mlplatform.emails import absolute_url
+from mlplatform.emails import absolute_url, render_email
 from projects.models import Project, Snapshot, SnapshotStatus, TestOutcome
 
 MAX_TESTS = 10  # failing tests listed in one message; the snapshot page has the rest
@@ -302,13 +301,9 @@ def _since(alert: Alert) -> str:
 
 
 def _email(kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    base = f"alerts/email/{kind}"
-    # One line: a newline in a subject is a header injection, and Django refuses it.
-    subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())
+    subject, text, html = render_email(f"alerts/{kind}", context)
     # Template tags leave blank lines behind; a text email reads better without runs of them.
-    text = re.sub(r"\n{3,}", "\n\n", render_to_string(f"{base}.txt", context)).strip() + "\n"
-    html = render_to_string(f"{base}.html", {**context, "subject": subject})
-    return subject, text, html
+    return subject, re.sub(r"\n{3,}", "\n\n", text).strip() + "\n", html
 
 
 # ---- Slack -----------------------------------------------------------------------------------

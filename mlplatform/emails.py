@@ -1,4 +1,5 @@
-"""The one way to send an email: a text and an HTML body rendered from templates/emails/."""
+"""The one way to send an email: a text and an HTML body rendered from templates/emails/ (every
+email's templates live there; allauth's own emails keep its packaged templates/account/email/)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,21 @@ def absolute_url(path: str, request: HttpRequest | None = None) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def send_templated_email(template: str, to: Sequence[str], context: dict[str, Any]) -> None:
-    """Send `emails/<template>_subject.txt`, `.txt` and `.html` rendered with `context`."""
+def render_email(template: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """The subject (on one line), text and HTML of the email `template`: the templates
+    `emails/<template>_subject.txt`, `.txt` and `.html` rendered with `context` and the site's
+    name; the HTML also gets the `subject`."""
     context = {"site_name": settings.SITE_NAME, **context}
-    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+    # One line: a newline in a subject is a header injection, and Django refuses it.
+    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    send_email(subject, text, html, to)
+    html = render_to_string(f"emails/{template}.html", {**context, "subject": subject})
+    return subject, text, html
+
+
+def send_templated_email(template: str, to: Sequence[str], context: dict[str, Any]) -> None:
+    """Send the email `template` (see `render_email`) rendered with `context`."""
+    send_email(*render_email(template, context), to)
 
 
 def send_email(subject: str, text: str, html: str, to: Sequence[str]) -> None:

@@ -9,5 +9,6 @@ INVITATION_SESSION_KEY = "invitation_key"
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    # allauth's emails (confirmation, password reset) render from its own `account/email/` path.
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return settings.ALLOW_SIGNUPS or bool(request.session.get(INVITATION_SESSION_KEY))
