@@ -1,1 +1,1 @@
-"""The collector: live inferences in, scheduled snapshots out (to be built)."""
+"""The collector: live inferences in, stored durably, and snapshots computed from them on a schedule."""

@@ -1,1 +1,1 @@
-"""Projects: what an organisation monitors; later snapshots, metric points and dashboards."""
+"""Projects: what an organisation monitors, its snapshots and metric points, dashboards and live updates."""
