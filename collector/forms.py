@@ -21,7 +21,7 @@ from collector.validation import (
     NAME_MAX_LENGTH,
     clean_collector,
 )
-from metrics.client.cli import PRESETS
+from metrics.presets import PRESETS
 
 # The data definition fields the form edits; any other field set through the API is kept.
 DEFINITION_TEXT = ("target", "prediction")

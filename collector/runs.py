@@ -32,9 +32,9 @@ from collector.intake import (
 )
 from collector.models import Collector, LabelBatch, RowBatch, Run
 from collector.signals import run_started, run_wanted
-from metrics.client.cli import PRESETS, PresetOptions
 from metrics.core.definition import DataDefinition
 from metrics.core.report import Report
+from metrics.presets import PRESETS, PresetOptions
 from projects.ingestion import ingest_snapshot
 
 logger = logging.getLogger(__name__)

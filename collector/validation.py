@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 
 from collector.models import Collector
 from collector.runs import QUALITY_PRESETS, parse_cron
-from metrics.client.cli import DEFINITION_FIELDS, PRESETS
+from metrics.core.definition import DEFINITION_FIELDS
+from metrics.presets import PRESETS
 from mlplatform.accounts.validation import column_max_length
 
 FIELDS = (

@@ -7,6 +7,7 @@ values, so "every column" means the columns this data has and "every label" the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -516,3 +517,62 @@ class SegmentTest(Test):
     def evaluate(self, result: MetricResult, base: dict[str, Any]) -> Any:
         # The inner test's own evaluation (drift tests have theirs), reading this test's segment.
         return type(self.inner).evaluate(self, result, base)
+
+
+@dataclass(frozen=True)
+class PresetOptions:
+    """The command-line options that presets take."""
+
+    drift_share: float | None = None
+    pos_label: str | int | bool | None = None
+
+
+def _drift_share(options: PresetOptions) -> dict[str, Any]:
+    return {} if options.drift_share is None else {"drift_share": options.drift_share}
+
+
+# Each preset by the name the command line and the collector use: (what it is for, how to make it
+# from the options).
+PRESETS: dict[str, tuple[str, Callable[[PresetOptions], Any]]] = {
+    "data_summary": ("report: dataset and column statistics", lambda o: DataSummaryPreset()),
+    "data_drift": (
+        "report: drift of every column (needs --reference)",
+        lambda o: DataDriftPreset(**_drift_share(o)),
+    ),
+    "classification": (
+        "report: classification quality (needs --target and --prediction/--prediction-probas)",
+        lambda o: ClassificationPreset(pos_label=o.pos_label),
+    ),
+    "regression": (
+        "report: regression quality (needs --target and --prediction)",
+        lambda o: RegressionPreset(),
+    ),
+    "data_stability_tests": (
+        "tests: the batch is like the reference (needs --reference)",
+        lambda o: DataStabilityTestPreset(),
+    ),
+    "data_quality_tests": (
+        "tests: missing values, empty, constant and duplicated rows and columns",
+        lambda o: DataQualityTestPreset(),
+    ),
+    "data_drift_tests": (
+        "tests: share of drifted columns, each column's drift (needs --reference)",
+        lambda o: DataDriftTestPreset(**_drift_share(o)),
+    ),
+    "binary_classification_tests": (
+        "tests: accuracy, precision, recall, F1 (and ROC AUC, log loss with probabilities)",
+        lambda o: BinaryClassificationTestPreset(pos_label=o.pos_label),
+    ),
+    "multiclass_classification_tests": (
+        "tests: accuracy, F1, each label's precision and recall",
+        lambda o: MulticlassClassificationTestPreset(),
+    ),
+    "regression_tests": (
+        "tests: mean error, MAE, RMSE, MAPE, R2",
+        lambda o: RegressionTestPreset(),
+    ),
+    "no_target_tests": (
+        "tests: prediction drift, drifted features, missing values, without labels",
+        lambda o: NoTargetPerformanceTestPreset(**_drift_share(o)),
+    ),
+}

@@ -17,7 +17,6 @@ reached or refused the request (pushing, listing or creating projects).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -26,22 +25,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from metrics.client.remote import RemoteWorkspace
-from metrics.core.definition import DataDefinition, DataDefinitionError
+from metrics.core.definition import DEFINITION_FIELDS, DataDefinition, DataDefinitionError
 from metrics.core.report import Report, Run
 from metrics.core.snapshot import Snapshot, SnapshotError, parse_timestamp
-from metrics.presets import (
-    BinaryClassificationTestPreset,
-    ClassificationPreset,
-    DataDriftPreset,
-    DataDriftTestPreset,
-    DataQualityTestPreset,
-    DataStabilityTestPreset,
-    DataSummaryPreset,
-    MulticlassClassificationTestPreset,
-    NoTargetPerformanceTestPreset,
-    RegressionPreset,
-    RegressionTestPreset,
-)
+from metrics.presets import PRESETS, PresetOptions
 from metrics.suites.base import TestStatus
 from metrics.version import __version__
 from metrics.workspaces.base import WorkspaceError
@@ -62,67 +49,6 @@ class UsageError(Exception):
 class RemoteFailure(Exception):
     """The platform could not be reached or refused: exit code 3, with this message."""
 
-
-@dataclasses.dataclass(frozen=True)
-class PresetOptions:
-    """The command-line options that presets take."""
-
-    drift_share: float | None = None
-    pos_label: str | int | bool | None = None
-
-
-def _drift_share(options: PresetOptions) -> dict[str, Any]:
-    return {} if options.drift_share is None else {"drift_share": options.drift_share}
-
-
-# name -> (what it is for, how to make it from the options)
-PRESETS: dict[str, tuple[str, Callable[[PresetOptions], Any]]] = {
-    "data_summary": ("report: dataset and column statistics", lambda o: DataSummaryPreset()),
-    "data_drift": (
-        "report: drift of every column (needs --reference)",
-        lambda o: DataDriftPreset(**_drift_share(o)),
-    ),
-    "classification": (
-        "report: classification quality (needs --target and --prediction/--prediction-probas)",
-        lambda o: ClassificationPreset(pos_label=o.pos_label),
-    ),
-    "regression": (
-        "report: regression quality (needs --target and --prediction)",
-        lambda o: RegressionPreset(),
-    ),
-    "data_stability_tests": (
-        "tests: the batch is like the reference (needs --reference)",
-        lambda o: DataStabilityTestPreset(),
-    ),
-    "data_quality_tests": (
-        "tests: missing values, empty, constant and duplicated rows and columns",
-        lambda o: DataQualityTestPreset(),
-    ),
-    "data_drift_tests": (
-        "tests: share of drifted columns, each column's drift (needs --reference)",
-        lambda o: DataDriftTestPreset(**_drift_share(o)),
-    ),
-    "binary_classification_tests": (
-        "tests: accuracy, precision, recall, F1 (and ROC AUC, log loss with probabilities)",
-        lambda o: BinaryClassificationTestPreset(pos_label=o.pos_label),
-    ),
-    "multiclass_classification_tests": (
-        "tests: accuracy, F1, each label's precision and recall",
-        lambda o: MulticlassClassificationTestPreset(),
-    ),
-    "regression_tests": (
-        "tests: mean error, MAE, RMSE, MAPE, R2",
-        lambda o: RegressionTestPreset(),
-    ),
-    "no_target_tests": (
-        "tests: prediction drift, drifted features, missing values, without labels",
-        lambda o: NoTargetPerformanceTestPreset(**_drift_share(o)),
-    ),
-}
-
-DEFINITION_FIELDS = tuple(
-    f.name for f in dataclasses.fields(DataDefinition) if f.name != "descriptors"
-)
 
 _log_handler: logging.Handler | None = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -292,3 +292,7 @@ def _first_non_numeric(series: pd.Series) -> object:
         if not isinstance(value, (int, float, np.number)):
             return value
     return values.iloc[0] if len(values) else None
+
+
+# The definition's fields that a collector's configuration (or a command line) may set.
+DEFINITION_FIELDS = tuple(f.name for f in fields(DataDefinition) if f.name != "descriptors")

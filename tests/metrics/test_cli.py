@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from metrics import Snapshot
-from metrics.client.cli import PRESETS, main
+from metrics.client.cli import main
+from metrics.presets import PRESETS
 from mlplatform.accounts.models import TokenScope
 from projects.models import Project
 from projects.models import Snapshot as StoredSnapshot
