@@ -37,12 +37,7 @@ from alerts.validation import (
     RULE_NAME_MAX_LENGTH,
     SILENCE_REASON_MAX_LENGTH,
 )
-from mlplatform.accounts.serializers import email_of
-
-
-def snapshot_id(relation: str) -> serializers.UUIDField:
-    """The public id of the snapshot a row links to (`snapshot`, `last_snapshot`), or null."""
-    return serializers.UUIDField(source=f"{relation}.uuid", read_only=True, default=None)
+from mlplatform.accounts.serializers import linked
 
 
 def _one_of(choices: type[TextChoices], **kwargs: Any) -> serializers.CharField:
@@ -137,7 +132,7 @@ class RuleSerializer(serializers.ModelSerializer):
     kind = _one_of(RuleKind, read_only=True)
     description = serializers.CharField(source="describe", read_only=True)
     channels = serializers.SerializerMethodField()
-    last_snapshot = snapshot_id("last_snapshot")
+    last_snapshot = linked("last_snapshot", "uuid", serializers.UUIDField)
 
     class Meta:
         model = AlertRule
@@ -162,7 +157,7 @@ class EventSerializer(serializers.ModelSerializer):
     alert = serializers.UUIDField(source="alert_id", read_only=True, allow_null=True)
     from_state = _one_of(State, read_only=True)
     to_state = _one_of(State, read_only=True)
-    snapshot = snapshot_id("snapshot")
+    snapshot = linked("snapshot", "uuid", serializers.UUIDField)
 
     class Meta:
         model = AlertEvent
@@ -182,7 +177,7 @@ class AlertSerializer(serializers.ModelSerializer):
     rule = serializers.UUIDField(source="rule_id", read_only=True)
     rule_name = serializers.CharField(source="rule.name", read_only=True)
     project = serializers.UUIDField(source="project_id", read_only=True)
-    snapshot = snapshot_id("snapshot")
+    snapshot = linked("snapshot", "uuid", serializers.UUIDField)
 
     class Meta:
         model = Alert
@@ -212,7 +207,7 @@ class AlertDetailSerializer(AlertSerializer):
 class SilenceSerializer(serializers.ModelSerializer):
     project = serializers.UUIDField(source="project_id", read_only=True)
     rule = serializers.UUIDField(source="rule_id", read_only=True, allow_null=True)
-    created_by = email_of("created_by")
+    created_by = linked("created_by", "email", serializers.EmailField)
     active = serializers.SerializerMethodField()
 
     class Meta:

@@ -63,6 +63,11 @@ def _preset_field(names: Any, *, label: str, help_text: str) -> forms.MultipleCh
     )
 
 
+def _hours_field(default: int, *, label: str, help_text: str) -> forms.IntegerField:
+    # Empty is allowed: `clean_collector` reads it as the default, which the field shows first.
+    return forms.IntegerField(required=False, initial=default, label=label, help_text=help_text)
+
+
 def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
@@ -115,16 +120,14 @@ class CollectorForm(forms.Form):
         help_text="Five fields, UTC: minute hour day month weekday, e.g. 0 * * * *. "
         "Set one trigger or several: the first that is due starts a run.",
     )
-    labels_window_hours = forms.IntegerField(
-        required=False,
-        initial=DEFAULT_LABELS_WINDOW_HOURS,
+    labels_window_hours = _hours_field(
+        DEFAULT_LABELS_WINDOW_HOURS,
         label="Labels window (hours)",
         help_text="How long after a run its targets may arrive; its rows are kept until then. "
         f"Empty: {DEFAULT_LABELS_WINDOW_HOURS} (a week).",
     )
-    retention_hours = forms.IntegerField(
-        required=False,
-        initial=DEFAULT_RETENTION_HOURS,
+    retention_hours = _hours_field(
+        DEFAULT_RETENTION_HOURS,
         label="Retention (hours)",
         help_text="Computed rows are deleted this long after their labels window closes. "
         f"Empty: {DEFAULT_RETENTION_HOURS}.",

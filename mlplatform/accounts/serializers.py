@@ -25,9 +25,10 @@ from mlplatform.accounts.validation import (
 )
 
 
-def email_of(relation: str) -> serializers.EmailField:
-    """The email address of the user a row links to (`created_by`, `invited_by`), or null."""
-    return serializers.EmailField(source=f"{relation}.email", read_only=True, default=None)
+def linked[F: serializers.Field](relation: str, attribute: str, field: type[F]) -> F:
+    """A read-only field showing `attribute` of the row that `relation` links to, or null when it
+    links to none (a `created_by` user's email, a `snapshot`'s public id)."""
+    return field(source=f"{relation}.{attribute}", read_only=True, default=None)
 
 
 class StrictSerializer(serializers.Serializer):
@@ -77,7 +78,7 @@ class RoleSerializer(StrictSerializer):
 
 class InvitationSerializer(serializers.ModelSerializer):
     teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    invited_by = email_of("invited_by")
+    invited_by = linked("invited_by", "email", serializers.EmailField)
 
     class Meta:
         model = Invitation
@@ -123,7 +124,7 @@ class TeamMemberSerializer(StrictSerializer):
 
 class TokenSerializer(serializers.ModelSerializer):
     project = serializers.UUIDField(source="project_id", read_only=True, allow_null=True)
-    created_by = email_of("created_by")
+    created_by = linked("created_by", "email", serializers.EmailField)
 
     class Meta:
         model = ApiToken
