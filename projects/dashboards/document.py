@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -107,6 +107,39 @@ class _Checker:
             return []
         return value
 
+    def identifier(self, obj: dict[str, Any], path: str, seen: set[str], *, prefix: str) -> Any:
+        """The `id` of a tab or panel (a new one with `prefix` when absent), which no other tab or
+        panel of the document (`seen`, which it joins) may have."""
+        value = obj.get("id") or new_id(prefix)
+        if not isinstance(value, str) or not _ID.match(value):
+            self.fail(f"{path}.id", "Ids are 1 to 40 letters, digits, '-' or '_'.")
+        elif value in seen:
+            self.fail(f"{path}.id", f"Another tab or panel has the id {value!r}.")
+        seen.add(str(value))
+        return value
+
+    def objects(
+        self, obj: dict[str, Any], key: str, path: str, fields: tuple[str, ...], *, limit: int
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each entry of the list `key` that is an object (of only `fields`), with its path."""
+        for i, item in enumerate(self.items(obj, key, path, limit=limit)):
+            where = f"{path}.{key}[{i}]"
+            if not isinstance(item, dict):
+                self.fail(where, "Expected {" + ", ".join(fields) + "}.")
+                continue
+            self.unknown(item, where, fields)
+            yield where, item
+
+    def label_and_color(
+        self, entry: dict[str, Any], obj: dict[str, Any], path: str
+    ) -> dict[str, Any]:
+        """`entry` with the optional `label` and `color` of `obj`, when given."""
+        if label := self.text(obj, "label", path, limit=100):
+            entry["label"] = label
+        if color := self.color(obj, path):
+            entry["color"] = color
+        return entry
+
     def unknown(self, obj: dict[str, Any], path: str, allowed: Iterable[str]) -> None:
         for key in obj:
             if key not in allowed:
@@ -139,17 +172,14 @@ def _series(check: _Checker, raw: Any, path: str) -> dict[str, Any] | None:
         check.fail(path, "Expected an object with metric and field.")
         return None
     check.unknown(raw, path, ("metric", "field", "label", "color"))
-    entry = {
-        "metric": check.text(raw, "metric", path, limit=2000, required=True),
-        "field": check.text(raw, "field", path, limit=200, required=True),
-    }
-    label = check.text(raw, "label", path, limit=100)
-    if label:
-        entry["label"] = label
-    color = check.color(raw, path)
-    if color:
-        entry["color"] = color
-    return entry
+    return check.label_and_color(
+        {
+            "metric": check.text(raw, "metric", path, limit=2000, required=True),
+            "field": check.text(raw, "field", path, limit=200, required=True),
+        },
+        raw,
+        path,
+    )
 
 
 def _panel(check: _Checker, raw: Any, path: str, seen: set[str]) -> dict[str, Any] | None:
@@ -161,12 +191,7 @@ def _panel(check: _Checker, raw: Any, path: str, seen: set[str]) -> dict[str, An
     if kind not in PANEL_TYPES:
         check.fail(f"{path}.type", f"Expected one of: {', '.join(PANEL_TYPES)}.")
         return None
-    panel_id = raw.get("id") or new_id("p")
-    if not isinstance(panel_id, str) or not _ID.match(panel_id):
-        check.fail(f"{path}.id", "Ids are 1 to 40 letters, digits, '-' or '_'.")
-    elif panel_id in seen:
-        check.fail(f"{path}.id", f"Another tab or panel has the id {panel_id!r}.")
-    seen.add(str(panel_id))
+    panel_id = check.identifier(raw, path, seen, prefix="p")
     panel: dict[str, Any] = {
         "id": panel_id,
         "type": kind,
@@ -189,37 +214,23 @@ def _panel(check: _Checker, raw: Any, path: str, seen: set[str]) -> dict[str, An
         ]
         panel["format"] = check.choice(raw, "format", path, FORMATS)
         panel["unit"] = check.text(raw, "unit", path, limit=20)
-        panel["thresholds"] = []
-        for i, line in enumerate(check.items(raw, "thresholds", path, limit=10)):
-            where = f"{path}.thresholds[{i}]"
-            if not isinstance(line, dict):
-                check.fail(where, "Expected {value, label, color}.")
-                continue
-            check.unknown(line, where, ("value", "label", "color"))
-            value = check.number(line.get("value"), f"{where}.value")
-            entry: dict[str, Any] = {"value": value}
-            if label := check.text(line, "label", where, limit=100):
-                entry["label"] = label
-            if color := check.color(line, where):
-                entry["color"] = color
-            panel["thresholds"].append(entry)
+        panel["thresholds"] = [
+            check.label_and_color(
+                {"value": check.number(line.get("value"), f"{where}.value")}, line, where
+            )
+            for where, line in check.objects(
+                raw, "thresholds", path, ("value", "label", "color"), limit=10
+            )
+        ]
         panel["bands"] = []
-        for i, band in enumerate(check.items(raw, "bands", path, limit=10)):
-            where = f"{path}.bands[{i}]"
-            if not isinstance(band, dict):
-                check.fail(where, "Expected {from, to, label, color}.")
-                continue
-            check.unknown(band, where, ("from", "to", "label", "color"))
+        for where, band in check.objects(
+            raw, "bands", path, ("from", "to", "label", "color"), limit=10
+        ):
             low = check.number(band.get("from"), f"{where}.from", nullable=True)
             high = check.number(band.get("to"), f"{where}.to", nullable=True)
             if low is not None and high is not None and low > high:
                 check.fail(f"{where}.to", "A band's upper bound must not be below its lower one.")
-            entry = {"from": low, "to": high}
-            if label := check.text(band, "label", where, limit=100):
-                entry["label"] = label
-            if color := check.color(band, where):
-                entry["color"] = color
-            panel["bands"].append(entry)
+            panel["bands"].append(check.label_and_color({"from": low, "to": high}, band, where))
     if kind == "counter":
         panel["aggregate"] = check.choice(raw, "aggregate", path, AGGREGATES)
     if kind == "bar":
@@ -265,12 +276,7 @@ def clean_spec(raw: Any) -> dict[str, Any]:
             check.fail(path, "Expected a tab object with a title and panels.")
             continue
         check.unknown(tab_raw, path, ("id", "title", "panels"))
-        tab_id = tab_raw.get("id") or new_id("t")
-        if not isinstance(tab_id, str) or not _ID.match(tab_id):
-            check.fail(f"{path}.id", "Ids are 1 to 40 letters, digits, '-' or '_'.")
-        elif tab_id in seen:
-            check.fail(f"{path}.id", f"Another tab or panel has the id {tab_id!r}.")
-        seen.add(str(tab_id))
+        tab_id = check.identifier(tab_raw, path, seen, prefix="t")
         panels = check.items(tab_raw, "panels", path, limit=MAX_PANELS_PER_TAB)
         tabs.append(
             {

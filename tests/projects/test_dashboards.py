@@ -390,6 +390,11 @@ def test_clean_spec_fills_in_defaults():
     assert tab["panels"][0]["size"] == "half"
 
 
+def _one_panel(panel: dict) -> bytes:
+    """A dashboard of one tab holding `panel`, as a request body."""
+    return json.dumps({"tabs": [{"title": "t", "panels": [panel]}]}).encode()
+
+
 HOSTILE = [
     ("put", "", b"{not json", "application/json"),
     ("put", "", b"tabs=1", "application/x-www-form-urlencoded"),
@@ -404,16 +409,7 @@ HOSTILE = [
     (
         "put",
         "",
-        json.dumps(
-            {
-                "tabs": [
-                    {
-                        "title": "t",
-                        "panels": [{"type": "text", "title": "t", "text": "x" * 300_000}],
-                    }
-                ]
-            }
-        ).encode(),
+        _one_panel({"type": "text", "title": "t", "text": "x" * 300_000}),
         "application/json",
     ),
     (
@@ -425,46 +421,20 @@ HOSTILE = [
     (
         "put",
         "",
-        json.dumps(
-            {
-                "tabs": [
-                    {
-                        "title": "t",
-                        "panels": [
-                            {
-                                "type": "line",
-                                "title": "t",
-                                "series": [{"metric": "m", "field": "f"}] * 11,
-                            }
-                        ],
-                    }
-                ]
-            }
-        ).encode(),
+        _one_panel({"type": "line", "title": "t", "series": [{"metric": "m", "field": "f"}] * 11}),
         "application/json",
     ),
     (
         "put",
         "",
-        json.dumps(
+        _one_panel(
             {
-                "tabs": [
-                    {
-                        "title": "t",
-                        "panels": [
-                            {
-                                "type": "line",
-                                "title": "t",
-                                "series": [{"metric": "m", "field": "f"}],
-                                "thresholds": [{"value": 1e400}],
-                            }
-                        ],
-                    }
-                ]
+                "type": "line",
+                "title": "t",
+                "series": [{"metric": "m", "field": "f"}],
+                "thresholds": [{"value": 1e400}],
             }
-        )
-        .encode()
-        .replace(b"Infinity", b"1e400"),
+        ).replace(b"Infinity", b"1e400"),
         "application/json",
     ),
     ("post", "/panels", b"[1, 2]", "application/json"),
