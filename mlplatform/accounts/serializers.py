@@ -76,7 +76,9 @@ class RoleSerializer(StrictSerializer):
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    teams: serializers.PrimaryKeyRelatedField[Team] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     invited_by = email_of("invited_by")
 
     class Meta:
