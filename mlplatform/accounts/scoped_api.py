@@ -91,7 +91,7 @@ class OrgScopedViewSet[M: Model](GenericViewSet):
         return obj
 
 
-class ProjectScopedViewSet(OrgScopedViewSet):
+class ProjectScopedViewSet[M: Model](OrgScopedViewSet[M]):
     """Views of one project's objects (under /api/v1/projects/{project_id}/ by default): the
     organisation comes from the project, which the caller must see (teams, an ingest token's own
     project), else 404; the queryset's model has a `project`."""
