@@ -134,7 +134,6 @@ def prepare(
 
     # The classes: those of the probability columns (for multiclass), the labels, the predictions.
     seen = _distinct(true) | (_distinct(predicted) if predicted is not None else set())
-    proba_classes: list[Any] = []  # set when there are several probability columns
     if len(proba_columns) > 1:
         by_name = {str(v): v for v in seen}
         proba_classes = [by_name.get(c, c) for c in proba_columns]
