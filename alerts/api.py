@@ -19,7 +19,7 @@ the answers to its creation and to rotate-secret only.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Q
 from django.utils import timezone
@@ -31,7 +31,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts import services
-from alerts.models import Alert, AlertRule, Channel, ChannelKind, Silence, State
+from alerts.models import Alert, AlertRule, Channel, ChannelKind, Silence, SilenceQuerySet, State
 from alerts.serializers import (
     AlertDetailSerializer,
     AlertSerializer,
@@ -58,7 +58,7 @@ def _limit(request: Request) -> int:
 # ---- channels -----------------------------------------------------------------------------------
 
 
-class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet):
+class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet[Channel]):
     """The organisation's notification channels: read by members and viewers, changed by members."""
 
     queryset = Channel.objects.all()
@@ -139,7 +139,9 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScoped
 # ---- rules --------------------------------------------------------------------------------------
 
 
-class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+class RuleViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet[AlertRule]
+):
     """A project's alert rules: read by anyone who sees the project, changed by members."""
 
     queryset = AlertRule.objects.prefetch_related("channels").select_related("last_snapshot")
@@ -211,7 +213,7 @@ class RuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScope
 _ALERT_STATES = ["open", State.PENDING, State.FIRING, State.RESOLVED]
 
 
-class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet[Alert]):
     """A project's alerts (episodes of its rules), newest first."""
 
     queryset = Alert.objects.select_related("rule", "snapshot")
@@ -259,7 +261,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScop
 _SILENCE_STATES = ["active", "scheduled", "ended"]
 
 
-class SilenceViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
+class SilenceViewSet(mixins.ListModelMixin, ProjectScopedViewSet[Silence]):
     """A project's silences and maintenance windows; DELETE ends one now (it stays listed)."""
 
     queryset = Silence.objects.select_related("created_by")
@@ -274,7 +276,7 @@ class SilenceViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
         responses=SilenceSerializer(many=True),
     )
     def list(self, request: Request, **kwargs: Any) -> Response:
-        silences = self.get_queryset().order_by("-starts_at")
+        silences = cast(SilenceQuerySet, self.get_queryset()).order_by("-starts_at")
         state = querystring.choice(request.query_params, "state", _SILENCE_STATES)
         now = timezone.now()
         if state == "active":

@@ -3,7 +3,7 @@ input to `alerts.validation`, which checks it as it checks the API's."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -64,6 +64,7 @@ class _Checked(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         if not self.errors:
             try:
                 self.check(cleaned)
@@ -130,10 +131,11 @@ class RuleForm(_Checked):
         self.project = project
         self.rule = rule
         self.rule_data: dict[str, Any] = {}
-        self.fields["channels"].queryset = Channel.objects.filter(organization=project.organization)
-        self.fields["channels"].help_text = (
+        channels = cast(forms.ModelMultipleChoiceField, self.fields["channels"])
+        channels.queryset = Channel.objects.filter(organization=project.organization)
+        channels.help_text = (
             ""
-            if self.fields["channels"].queryset.exists()
+            if channels.queryset.exists()
             else "No channels yet: add them on the alert channels page."
         )
 
@@ -192,7 +194,7 @@ class TestsFailedRuleForm(RuleForm):
         choices = dict(tests)
         for test_id in (self.rule.config.get("names") or []) if self.rule else []:
             choices.setdefault(test_id, test_id)  # chosen earlier, absent from recent snapshots
-        self.fields["names"].choices = list(choices.items())
+        cast(forms.ChoiceField, self.fields["names"]).choices = list(choices.items())
 
     def config(self, data: dict[str, Any]) -> dict[str, Any]:
         if data["tests"] != "named":
@@ -258,7 +260,7 @@ class MetricRuleForm(RuleForm):
             .order_by("metric_id", "field")
             .values_list("pk", "metric_id", "field")
         }
-        self.fields["series"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["series"]).choices = [("", "—")] + [
             (key, f"{metric} — {field}") for key, (metric, field) in self.series_by_key.items()
         ]
         if not self.series_by_key:
@@ -483,7 +485,7 @@ class AlertFilterForm(forms.Form):
 
     def __init__(self, *args: Any, projects: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["project"].choices = [("", "All projects")] + [
+        cast(forms.ChoiceField, self.fields["project"]).choices = [("", "All projects")] + [
             (str(pk), name) for pk, name in projects.order_by("name").values_list("pk", "name")
         ]
         for field in self.fields.values():

@@ -79,6 +79,7 @@ def queue_delivery(sender: Any, message_id: str, delay: float | None, **kwargs: 
     """A `message_due` receiver: the delivery attempt, in a worker. A broker that cannot be reached
     is logged, not raised: the message stays due and the sweeper sends it."""
     try:
-        deliver_message_task.apply_async((message_id,), countdown=delay)
+        # celery-types ask for a float; Celery takes None for "now", its default.
+        deliver_message_task.apply_async((message_id,), countdown=delay)  # type: ignore[arg-type]
     except Exception:
         logger.warning("Message %s not queued; the sweeper will send it.", message_id)

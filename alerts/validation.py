@@ -194,7 +194,7 @@ def _channels(organization: Organization, value: Any) -> list[Channel]:
     for raw, pk in zip(ids, parsed, strict=True):
         if pk not in found:
             raise ValidationError(f"No channel {raw} in this organisation.")
-    return list(dict.fromkeys(found[pk] for pk in parsed))
+    return list(dict.fromkeys(found[pk] for pk in parsed if pk is not None))
 
 
 def _tests_config(project: Project, config: dict[str, Any], errors: _Errors) -> dict[str, Any]:
@@ -470,7 +470,10 @@ def clean_channel(
 def _rule_of(project: Project, value: Any) -> AlertRule | None:
     if value is None or value == "":
         return None
-    rule = AlertRule.objects.filter(project=project, pk=parse_uuid(value)).first()
+    rule = AlertRule.objects.filter(
+        project=project,
+        pk=parse_uuid(value),  # type: ignore[misc]  # None is a valid lookup: it matches nothing
+    ).first()
     if parse_uuid(value) is None or rule is None:
         raise ValidationError("No such alert rule in this project.")
     return rule

@@ -34,7 +34,7 @@ from alerts.models import (
 )
 from mlplatform import querystring
 from mlplatform.accounts.access import Access, Perm, find, get_or_404
-from mlplatform.accounts.pages import get_project, org_page
+from mlplatform.accounts.pages import OrgRequest, get_project, org_page
 from projects.models import Project
 from projects.views import PAGE_SIZE
 
@@ -248,7 +248,7 @@ def _current_silences(project: Project, rule: AlertRule | None = None) -> QueryS
 
 
 @org_page()
-def project_alerts(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
+def project_alerts(request: OrgRequest, access: Access, project_id: str) -> HttpResponse:
     project = get_project(access, project_id)
     forms = {kind: form(project=project) for kind, form in RULE_FORMS.items()}
     open_kind = ""
@@ -352,7 +352,7 @@ def _back(access: Access, project: Project, rule_id: Any) -> HttpResponse:
 
 @org_page(Perm.WRITE)
 @require_POST
-def alert_silence_create(request: HttpRequest, access: Access, project_id: str) -> HttpResponse:
+def alert_silence_create(request: OrgRequest, access: Access, project_id: str) -> HttpResponse:
     project = get_project(access, project_id)
     window = request.POST.get("mode") == "window"
     form = (
@@ -362,8 +362,8 @@ def alert_silence_create(request: HttpRequest, access: Access, project_id: str) 
     )
     if not form.is_valid():
         for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+            for error in errors:  # messages; django-stubs also allow a ValidationError
+                messages.error(request, error)  # type: ignore[arg-type]
         return _back(access, project, request.POST.get("rule"))
     data = form.silence_data
     if window:

@@ -57,7 +57,7 @@ print(json.dumps({"collector": str(collector.pk), "token": token}))
 
 def rows(count: int, seed: int, start: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    data = {f"x{i}": rng.normal(i, 1, count) for i in range(8)}
+    data: dict[str, np.ndarray] = {f"x{i}": rng.normal(i, 1, count) for i in range(8)}
     data["plan"] = rng.choice(["basic", "plus", "pro"], count)
     data["prediction"] = rng.integers(0, 2, count)
     frame = pd.DataFrame(data)

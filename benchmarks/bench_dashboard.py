@@ -100,7 +100,7 @@ def load(db_url: str, project: str, snapshots: int) -> int:
                 "INSERT INTO projects_metricseries (project_id, metric_id, metric_type, params, "
                 "field, created_at) VALUES (%s, %s, %s, %s, %s, now()) RETURNING id",
                 (project, metric, kind, json.dumps(params), field),
-            ).fetchone()[0]
+            ).fetchall()[0][0]  # the one row RETURNING gives
             for metric, kind, params, field in SERIES
         ]
         fails = rng.random(snapshots) < 0.05

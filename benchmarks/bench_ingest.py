@@ -95,7 +95,7 @@ def snapshot_bodies(count: int) -> list[bytes]:
     from metrics import DataDriftPreset, DataSummaryPreset, Report
 
     rng = np.random.default_rng(0)
-    columns = {f"num{i}": rng.normal(i, 1, 2000) for i in range(12)}
+    columns: dict[str, np.ndarray] = {f"num{i}": rng.normal(i, 1, 2000) for i in range(12)}
     columns |= {f"cat{i}": rng.choice(list("abcde"), 2000) for i in range(3)}
     frame = pd.DataFrame(columns)
     document = (
@@ -149,7 +149,7 @@ def load_series(db_url: str, project: str, snapshots: int) -> int:
             "INSERT INTO projects_metricseries (project_id, metric_id, metric_type, params, field, created_at) "
             "VALUES (%s, 'ColumnSummary(column=\"x\")', 'ColumnSummary', '{\"column\": \"x\"}', 'current.mean', now()) RETURNING id",
             (project,),
-        ).fetchone()[0]
+        ).fetchall()[0][0]  # the one row RETURNING gives
         with connection.cursor().copy(
             "COPY projects_snapshot (project_id, uuid, timestamp, name, metadata, status, tests_success, tests_fail, "
             "tests_warning, tests_error, tests_skipped, metric_count, point_count, size_bytes, body_sha256, created_at, "

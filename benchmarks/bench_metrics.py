@@ -60,7 +60,7 @@ def make_frames(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def floor_drift(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     drifted = 0
     for column in reference.columns:
         ref, cur = reference[column], current[column]

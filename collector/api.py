@@ -37,7 +37,7 @@ def _rejected(exc: intake.Rejected, code: int = status.HTTP_400_BAD_REQUEST) -> 
     return Response(error_body("invalid_rows", exc.message, fields), status=code)
 
 
-class ProjectCollectorViewSet(ProjectScopedViewSet):
+class ProjectCollectorViewSet(ProjectScopedViewSet[Collector]):
     """A project's collectors: listed by readers, created by members."""
 
     queryset = Collector.objects.all()
@@ -54,7 +54,7 @@ class ProjectCollectorViewSet(ProjectScopedViewSet):
         return Response(collector_json(collector), status=status.HTTP_201_CREATED)
 
 
-class CollectorViewSet(ProjectScopedViewSet):
+class CollectorViewSet(ProjectScopedViewSet[Collector]):
     """One collector, under /api/v1/collectors/{id}: the organisation and project come from it; a
     caller who cannot see its project gets 404. An ingest token of its project may send rows and
     labels."""

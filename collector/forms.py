@@ -154,6 +154,7 @@ class CollectorForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # Form.clean returns cleaned_data
         # Django only reads the types; every value that was read goes to `clean_collector`, so
         # that all the errors show at once. A field Django could not read keeps its own error.
         unread = set(self.errors)

@@ -199,7 +199,7 @@ def compute_quality(collector_id: Any) -> list[Run]:
     closed with some labelled: the rows joined with their targets by prediction id, at the run's
     time."""
     now = timezone.now()
-    done = []
+    done: list[Run] = []
     collector = Collector.objects.select_related("project").filter(pk=collector_id).first()
     if collector is None:
         return done

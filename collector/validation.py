@@ -167,7 +167,12 @@ def clean_collector(data: Any, *, collector: Collector | None = None) -> dict[st
         errors["enabled"] = "Expected true or false."
     if errors:
         raise ValidationError(errors)
-    config = {"presets": presets, "quality_presets": quality, "definition": definition}
+    assert isinstance(name, str)  # else errors["name"] was raised
+    config: dict[str, Any] = {
+        "presets": presets,
+        "quality_presets": quality,
+        "definition": definition,
+    }
     if drift_share is not None:
         config["drift_share"] = float(drift_share)
     if pos_label is not None:

@@ -240,6 +240,7 @@ def collector_reference(
         messages.error(request, "Choose a CSV or Parquet file to upload.")
         return back
     limit = intake.max_body_bytes()
+    assert upload.size is not None  # an uploaded file's size is always known
     if upload.size > limit:
         messages.error(
             request, f"{upload.name} is {upload.size:,} bytes; at most {limit:,} are accepted."

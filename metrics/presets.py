@@ -280,7 +280,7 @@ class BinaryClassificationTestPreset:
     threshold: float | None = None
 
     def tests(self, ctx: Context) -> list[Test]:
-        options = {"pos_label": self.pos_label, "threshold": self.threshold}
+        options: dict[str, Any] = {"pos_label": self.pos_label, "threshold": self.threshold}
         tests: list[Test] = [
             mc.TestAccuracy(**options),
             mc.TestPrecision(**options),
@@ -300,7 +300,7 @@ class BinaryClassificationTopKTestPreset:
     pos_label: str | int | bool | None = None
 
     def tests(self, ctx: Context) -> list[Test]:
-        options = {"pos_label": self.pos_label, "k": self.k}
+        options: dict[str, Any] = {"pos_label": self.pos_label, "k": self.k}
         return [
             mc.TestAccuracy(**options),
             mc.TestPrecision(**options),
@@ -340,7 +340,7 @@ class RankingTestPreset:
     prediction_type: str = "score"
 
     def tests(self, ctx: Context) -> list[Test]:
-        options = {"k": self.k, "prediction_type": self.prediction_type}
+        options: dict[str, Any] = {"k": self.k, "prediction_type": self.prediction_type}
         return [
             mc.TestPrecisionAtK(**options),
             mc.TestRecallAtK(**options),

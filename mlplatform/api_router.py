@@ -44,7 +44,9 @@ class ResourceRouter(SimpleRouter):
         ),
     ]
 
-    def register(self, prefix: str, viewset: type[ViewSetMixin], basename: str) -> None:
+    def register(
+        self, prefix: str, viewset: type[ViewSetMixin], basename: str | None = None
+    ) -> None:
         # One object or a list at a prefix, never both: the two routes would share its URL.
         assert not (hasattr(viewset, "list") and hasattr(viewset, "retrieve")), viewset
         super().register(prefix, viewset, basename)

@@ -3,7 +3,7 @@ platform gives it, in the one error format of mlplatform.api_errors."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_parameter_type
@@ -71,7 +71,9 @@ class AutoSchema(SpectacularAutoSchema):
         codes += list(getattr(self.view, "openapi_extra_errors", ()))
         return codes
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         component = ResolvedComponent(
             name="Error", type=ResolvedComponent.SCHEMA, object="Error", schema=ERROR_SCHEMA

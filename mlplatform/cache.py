@@ -51,8 +51,13 @@ _clients_lock = threading.Lock()
 
 
 class ResilientRedisCache(RedisCache):
+    # Set by RedisCache.__init__; django-stubs leave these private attributes out.
+    _class: Any
+    _servers: list[str]
+    _options: dict[str, Any]
+
     @property
-    def _cache(self) -> Any:  # type: ignore[override]
+    def _cache(self) -> Any:
         # Django makes a cache object per thread and per async context, that is per request under
         # ASGI, and each would open its own Redis connection pool: a TCP connection per request.
         # One client (and pool, which is thread-safe) per process and configuration instead.

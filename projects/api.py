@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
@@ -34,7 +34,15 @@ from mlplatform.api_errors import error_body
 from projects import series as series_reading
 from projects import services
 from projects.ingestion import SnapshotConflict, SnapshotRejected, ingest_snapshot
-from projects.models import META_KEY, MetricSeries, Project, Snapshot, SnapshotStatus, SnapshotTag
+from projects.models import (
+    META_KEY,
+    MetricSeries,
+    Project,
+    Snapshot,
+    SnapshotQuerySet,
+    SnapshotStatus,
+    SnapshotTag,
+)
 from projects.serializers import (
     ProjectSerializer,
     ProjectWriteSerializer,
@@ -59,7 +67,7 @@ def _teams(access: Access, team_ids: list[Any]) -> list[Team]:
     return teams
 
 
-class OrgProjectViewSet(mixins.ListModelMixin, OrgScopedViewSet):
+class OrgProjectViewSet(mixins.ListModelMixin, OrgScopedViewSet[Project]):
     """The projects of an organisation that the caller sees; members create them."""
 
     queryset = Project.objects.prefetch_related("teams")
@@ -81,7 +89,7 @@ class OrgProjectViewSet(mixins.ListModelMixin, OrgScopedViewSet):
         return Response(ProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
-class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
+class ProjectViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet[Project]):
     """One project: read, rename and describe (members), restrict to teams, archive or delete
     (owners and admins)."""
 
@@ -152,7 +160,7 @@ def _decode_cursor(raw: str) -> tuple[datetime, int]:
         ) from None
 
 
-class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
+class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet[Snapshot]):
     """Snapshots: pushed by ingest tokens, write tokens and members; read by anyone who sees the
     project; deleted by owners and admins."""
 
@@ -200,7 +208,7 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
         responses=SnapshotSerializer(many=True),
     )
     def list(self, request: Request, **kwargs: Any) -> Response:
-        snapshots = self.get_queryset()
+        snapshots = cast(SnapshotQuerySet, self.get_queryset())  # Snapshot.objects' own queryset
         since, until = _since_until(request)
         if since:
             snapshots = snapshots.filter(timestamp__gte=since)
@@ -279,7 +287,7 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet):
 # ---- metric series ------------------------------------------------------------------------------
 
 
-class MetricsViewSet(ProjectScopedViewSet):
+class MetricsViewSet(ProjectScopedViewSet[MetricSeries]):
     """The metrics and value fields present in a project, as plottable series."""
 
     queryset = MetricSeries.objects.all()
@@ -301,7 +309,7 @@ class MetricsViewSet(ProjectScopedViewSet):
         return Response(list(grouped.values()))
 
 
-class SeriesViewSet(ProjectScopedViewSet):
+class SeriesViewSet(ProjectScopedViewSet[MetricSeries]):
     """Points of a project's series over time, for charts."""
 
     queryset = MetricSeries.objects.all()

@@ -68,7 +68,7 @@ _WINDOW_PARAMETERS = [
 ]
 
 
-class DashboardViewSet(ProjectScopedViewSet):
+class DashboardViewSet(ProjectScopedViewSet[Dashboard]):
     """A project's dashboard: read by anyone who sees the project, changed by members."""
 
     queryset = Dashboard.objects.all()
@@ -115,7 +115,7 @@ class DashboardViewSet(ProjectScopedViewSet):
         state = store.dashboard_of(self.project)
         spec = state.spec
         panel = document.clean_panel(data.get("panel"), spec)
-        tab = document.find_tab(spec, tab_key)
+        tab: dict[str, Any] | None = document.find_tab(spec, tab_key)
         if tab is None:
             tab = {"id": document.new_id("t"), "title": tab_key.strip(), "panels": []}
             spec["tabs"].append(tab)

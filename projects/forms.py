@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -33,7 +33,9 @@ class ProjectTeamsForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teams"].queryset = Team.objects.filter(organization=organization)
+        cast(forms.ModelMultipleChoiceField, self.fields["teams"]).queryset = Team.objects.filter(
+            organization=organization
+        )
 
 
 class SnapshotFilterForm(forms.Form):

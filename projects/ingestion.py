@@ -420,7 +420,9 @@ def _insert_points(snapshot_pk: int, timestamp: datetime, points: list[tuple[int
         copy.write(pgbinary.copy_data(rows))
 
 
-def _insert(model: type, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+def _insert[M: (MetricPoint, TestOutcome)](
+    model: type[M], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
     """Insert many rows: PostgreSQL's COPY when available (the fast path), else bulk_create."""
     if not rows:
         return

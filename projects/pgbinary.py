@@ -36,6 +36,7 @@ def copy_row_dtype(*columns: tuple[str, str]) -> np.dtype:
 
 def copy_data(rows: np.ndarray) -> bytes:
     """A whole binary COPY stream of `rows` (a `copy_row_dtype` array whose values are set)."""
+    assert rows.dtype.names is not None  # a structured array
     names = [
         name for name in rows.dtype.names if name != "columns" and not name.endswith("_length")
     ]

@@ -115,7 +115,9 @@ def _fetch_postgresql(
     )
     with _binary_cursor() as cursor:
         cursor.execute(sql, params, binary=True)
-        micros, values = cursor.fetchone()
+        row = cursor.fetchone()
+        assert row is not None  # an aggregate answers one row
+        micros, values = row
     micros_array, values_array = pgbinary.int8_array(micros), pgbinary.float8_array(values)
     # The scan returns them in time order as a rule: confirming it is cheaper than sorting.
     if np.any(micros_array[1:] < micros_array[:-1]):
@@ -154,8 +156,10 @@ def _snapshots_at(
         # The times as one array literal: psycopg adapts a list element by element.
         wanted = "{" + ",".join(map(str, micros.tolist())) + "}"
         cursor.execute(sql, [series_id, wanted], binary=True)
-        times, found_values, keys, uuids = cursor.fetchone()
-    by_point: dict[tuple[int, float], tuple[int, str]] = {}
+        row = cursor.fetchone()
+        assert row is not None  # an aggregate answers one row
+        times, found_values, keys, uuids = row
+    by_point: dict[tuple[int, float], tuple[int, bytes]] = {}
     if keys is not None:
         rows = zip(
             pgbinary.int8_array(times).tolist(),

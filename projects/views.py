@@ -25,7 +25,8 @@ def project_create(request: HttpRequest, access: Access) -> HttpResponse:
     form = ProjectForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            # ErrorList[i] is a message; django-stubs also allow a ValidationError.
+            messages.error(request, errors[0])  # type: ignore[arg-type]
         return redirect("org_home", access.organization.slug)
     project = services.create_project(
         access.organization,

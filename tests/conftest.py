@@ -4,6 +4,7 @@ to Acme. Every cross-tenant test sends charlie (or his tokens) at Acme's things 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import cast
 
 import pytest
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from mlplatform.accounts.models import Organization, Role, User
+from mlplatform.cache import ResilientRedisCache
 from tests.factories import add_member, make_org, make_user
 
 
@@ -19,7 +21,7 @@ from tests.factories import add_member, make_org, make_user
 def _fresh_cache() -> None:
     # Rate-limit counters (failed logins) live in the Redis cache; each test starts without any.
     # Only this run's keys are deleted (cache.clear() would empty the database for every run).
-    client = cache._cache.get_client(write=True)
+    client = cast(ResilientRedisCache, cache)._cache.get_client(write=True)
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:

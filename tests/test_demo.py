@@ -41,7 +41,9 @@ def test_the_demo_serves_a_login_page_and_the_printed_login_works(tmp_path):
             except OSError:
                 assert time.monotonic() < deadline, demo.output
                 time.sleep(0.3)
-        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert found is not None
+        csrf = found.group(1)
         body = urllib.parse.urlencode(
             {"login": email, "password": password, "csrfmiddlewaretoken": csrf}
         ).encode()

@@ -62,8 +62,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message}\n{self.format_usage().strip()}")
 
 
-def _server_options() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
+def _server_options() -> _Parser:
+    # A _Parser like the subcommands it is a parent of (typeshed wants the parents of that class).
+    parent = _Parser(add_help=False)
     group = parent.add_argument_group("platform")
     group.add_argument("--url", help="the platform's address (default: $MLP_URL)")
     group.add_argument("--token", help="an API token (default: $MLP_TOKEN)")

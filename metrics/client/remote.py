@@ -559,7 +559,9 @@ def _error_body(raw: bytes) -> tuple[str | None, str | None, dict[str, list[str]
         return None, None, {}
     if not isinstance(body, dict):
         return None, None, {}
-    fields = body.get("fields") if isinstance(body.get("fields"), dict) else {}
+    fields = body.get("fields")
+    if not isinstance(fields, dict):
+        fields = {}
     return (
         body.get("error") if isinstance(body.get("error"), str) else None,
         str(body["detail"]) if body.get("detail") is not None else None,

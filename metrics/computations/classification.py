@@ -144,6 +144,7 @@ def prepare(
                 "prediction_probas needs one column per class, named after it."
             )
         classes = proba_classes
+        assert probas is not None  # read above from the probability columns
         sums = probas.sum(axis=1)
         off = np.flatnonzero(np.abs(sums - 1) > 1e-6)
         if len(off):
@@ -178,6 +179,7 @@ def prepare(
                 "Thresholds and top-k need predicted probabilities (prediction_probas)."
             )
         if binary:
+            assert positive is not None  # set above for a binary task
             scores = probas[:, positive]
             if k is not None:
                 order = np.lexsort((np.arange(len(scores)), -scores))
@@ -370,11 +372,11 @@ class ClassificationQuality(_Classification):
         params = self.params
         k = params.get("k")
         values = {}
-        details = {}
+        details: dict[str, Any] = {}
         for side, data in self._sides(
             ctx, pos_label=params.get("pos_label"), threshold=params.get("threshold"), k=k
         ).items():
-            side_values = quality(data)
+            side_values: dict[str, Any] = quality(data)
             if k is not None and not data.binary:
                 side_values["top_k_accuracy"] = top_k_accuracy(data, k)
             side_values["dummy"] = dummy_quality(data)
@@ -382,6 +384,7 @@ class ClassificationQuality(_Classification):
             details[f"{side}_classes"] = [label_text(c) for c in data.classes[:MAX_LABELS]]
             details["task"] = "binary" if data.binary else "multiclass"
             if data.binary:
+                assert data.positive is not None  # set for a binary task
                 details["positive_label"] = label_text(data.classes[data.positive])
         return self.result(values, details)
 
@@ -395,7 +398,7 @@ class ClassificationByLabel(_Classification):
 
     def compute(self, ctx: Context) -> MetricResult:
         wanted = self.params["label"]
-        values = {}
+        values: dict[str, dict[str, float]] = {}
         for side, data in self._sides(ctx).items():
             codes = [i for i, c in enumerate(data.classes) if c == wanted or str(c) == str(wanted)]
             if not codes:
@@ -475,6 +478,7 @@ class _Curve(_Classification):
         if wanted is None:
             if not data.binary:
                 raise MetricError("Multiclass curves are per label: pass label=.")
+            assert data.positive is not None  # set for a binary task
             code = data.positive
         else:
             matches = [i for i, c in enumerate(data.classes) if str(c) == str(wanted)]

@@ -67,6 +67,7 @@ class ColumnSummary(Metric):
         super().__init__(column=column)
 
     def compute(self, ctx: Context) -> MetricResult:
+        assert self.column is not None  # required by __init__
         pair = ctx.pair(self.column)
         values: dict[str, Any] = {}
         details: dict[str, Any] = {"column_type": str(pair.type)}
@@ -152,6 +153,7 @@ class ColumnQuantile(Metric):
         super().__init__(column=column, q=float(q))
 
     def compute(self, ctx: Context) -> MetricResult:
+        assert self.column is not None  # required by __init__
         pair = numeric_column(ctx, self.column)
         q = self.params["q"]
         return self.result(
@@ -174,6 +176,7 @@ class ColumnValueCounts(Metric):
         super().__init__(column=column, top=top)
 
     def compute(self, ctx: Context) -> MetricResult:
+        assert self.column is not None  # required by __init__
         pair = ctx.pair(self.column)
         values: dict[str, Any] = {}
         details: dict[str, Any] = {}
@@ -212,6 +215,7 @@ class ColumnValueRange(Metric):
         super().__init__(column=column, left=left, right=right)
 
     def compute(self, ctx: Context) -> MetricResult:
+        assert self.column is not None  # required by __init__
         pair = numeric_column(ctx, self.column)
         left, right = self.params.get("left"), self.params.get("right")
         if left is None or right is None:
@@ -249,6 +253,7 @@ class ColumnValueList(Metric):
         super().__init__(column=column, values=values)
 
     def compute(self, ctx: Context) -> MetricResult:
+        assert self.column is not None  # required by __init__
         pair = ctx.pair(self.column)
         allowed = self.params.get("values")
         numeric = pair.type in (ColumnType.NUMERICAL, ColumnType.DATETIME)
@@ -288,6 +293,7 @@ class ColumnCategoryShare(Metric):
         super().__init__(column=column, category=category)
 
     def compute(self, ctx: Context) -> MetricResult:
+        assert self.column is not None  # required by __init__
         pair = ctx.pair(self.column)
         category = self.params["category"]
         values = {}
@@ -320,6 +326,7 @@ class ColumnRegexMatch(Metric):
         super().__init__(column=column, pattern=pattern)
 
     def compute(self, ctx: Context) -> MetricResult:
+        assert self.column is not None  # required by __init__
         pair = ctx.pair(self.column)
         values = {}
         for side, data in _sides(pair).items():
@@ -354,6 +361,7 @@ class ColumnDistribution(Metric):
         super().__init__(column=column, bins=bins, top=top)
 
     def compute(self, ctx: Context) -> MetricResult:
+        assert self.column is not None  # required by __init__
         pair = ctx.pair(self.column)
         sides = _sides(pair)
         if pair.type in (ColumnType.NUMERICAL, ColumnType.DATETIME):

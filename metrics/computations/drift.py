@@ -129,6 +129,7 @@ class ColumnDrift(Metric):
         super().__init__(column=column, method=method, threshold=threshold, bins=bins)
 
     def compute(self, ctx: Context) -> MetricResult:
+        assert self.column is not None  # required by __init__
         pair = ctx.pair(self.column)
         reference = pair.require_reference()
         method_name = self.params.get("method")

@@ -9,8 +9,9 @@ ERROR with the reason. Running a test never raises.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -41,7 +42,8 @@ class TestResult:
     metric_id: str
     field: str
     description: str
-    params: dict[str, Any] = field(default_factory=dict)
+    # dataclasses.field, spelled out: the `field` attribute above shadows the name for mypy.
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
     value: Any = None
     reference_value: Any = None
     condition: dict[str, Any] | None = None
@@ -151,7 +153,7 @@ class Test:
 
     def run(self, ctx: Context) -> TestResult:
         metric = self.metric()
-        base = {
+        base: dict[str, Any] = {
             "id": self.id,
             "type": self.type,
             "name": self.name,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -68,7 +68,7 @@ class MeView(APIView):
                     "organization": OrganizationSerializer(token.organization).data,
                 }
             )
-        memberships = request.user.memberships.select_related("organization")
+        memberships = cast(User, request.user).memberships.select_related("organization")
         return Response(
             {
                 "type": "user",
@@ -93,7 +93,7 @@ class OrganizationViewSet(ViewSet):
             access = access_for_request(request, org_id=token.organization_id)
             access.require(Perm.READ)
             return Response([OrganizationSerializer(token.organization).data])
-        memberships = request.user.memberships.select_related("organization")
+        memberships = cast(User, request.user).memberships.select_related("organization")
         return Response(
             [
                 {**OrganizationSerializer(m.organization).data, "role": m.role}
@@ -106,7 +106,7 @@ class OrganizationViewSet(ViewSet):
         if _token_of(request) is not None:
             raise PermissionDenied("Organisations are created by people signed in, not by tokens.")
         data = _validated(OrganizationWriteSerializer, request.data)
-        org = services.create_organization(name=data["name"], owner=request.user)
+        org = services.create_organization(name=data["name"], owner=cast(User, request.user))
         if "slug" in data:
             services.update_organization(
                 access_for_request(request, org_id=org.pk), slug=data["slug"]
@@ -136,7 +136,7 @@ class OrganizationViewSet(ViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet):
+class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet[Membership]):
     """Members and their roles. Owners and admins change roles and remove members; anyone may
     remove themselves (leave)."""
 
@@ -160,7 +160,9 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedV
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet):
+class InvitationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet[Invitation]
+):
     """Pending and past invitations; creating one emails the link, deleting one revokes it."""
 
     queryset = Invitation.objects.select_related("invited_by").prefetch_related("teams")
@@ -190,7 +192,7 @@ class InvitationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgSco
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet):
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet[Team]):
     """Teams and their members; projects may be restricted to teams."""
 
     queryset = Team.objects.prefetch_related(Prefetch("members", queryset=User.objects.only("id")))
@@ -238,7 +240,7 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedVie
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet):
+class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedViewSet[ApiToken]):
     """API tokens. The secret is in the creation response only; DELETE revokes."""
 
     queryset = ApiToken.objects.select_related("created_by")

@@ -35,7 +35,7 @@ class TokenPrincipal:
 
 def refuse_tokens_in_url(request: Request) -> None:
     for name, value in request.query_params.items():
-        if name.lower() in _QUERY_NAMES or value.startswith(_PREFIXES):
+        if name.lower() in _QUERY_NAMES or (isinstance(value, str) and value.startswith(_PREFIXES)):
             raise AuthenticationFailed(
                 f"Tokens are not accepted in the URL (query parameter {name!r}): URLs end up in "
                 "logs and browser history. Send the header 'Authorization: Bearer <token>' instead."

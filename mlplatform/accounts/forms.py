@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import HttpRequest
@@ -62,11 +62,13 @@ class InviteForm(forms.Form):
         super().__init__(*args, **kwargs)
         teams = Team.objects.filter(organization=organization)
         if teams.exists():
-            self.fields["teams"].queryset = teams
+            cast(forms.ModelMultipleChoiceField, self.fields["teams"]).queryset = teams
         else:
             del self.fields["teams"]
         if not can_invite_owners:
-            self.fields["role"].choices = [c for c in Role.choices if c[0] != Role.OWNER]
+            cast(forms.ChoiceField, self.fields["role"]).choices = [
+                c for c in Role.choices if c[0] != Role.OWNER
+            ]
 
 
 class RoleForm(forms.Form):
@@ -82,7 +84,7 @@ class TeamMemberForm(forms.Form):
 
     def __init__(self, *args: Any, organization: Any, team: Team, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = User.objects.filter(
             memberships__organization=organization
         ).exclude(teams=team)
 
@@ -96,16 +98,21 @@ class TokenForm(forms.Form):
         help_text="Where it will be used, e.g. 'nightly batch job'.",
     )
     scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.INGEST)
-    project = forms.ModelChoiceField(queryset=None, required=False, empty_label="—")
+    project: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="—"
+    )
     expires = forms.ChoiceField(choices=EXPIRY_CHOICES, initial="90", label="Expires after")
 
     def __init__(self, *args: Any, projects: Any, scopes: list[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = projects
-        self.fields["scope"].choices = [c for c in TokenScope.choices if c[0] in scopes]
+        cast(forms.ModelChoiceField, self.fields["project"]).queryset = projects
+        cast(forms.ChoiceField, self.fields["scope"]).choices = [
+            c for c in TokenScope.choices if c[0] in scopes
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if data.get("scope") == TokenScope.INGEST and not data.get("project"):
             self.add_error("project", "An ingest token is bound to one project: pick it.")
         if data.get("scope") in (TokenScope.READ, TokenScope.WRITE):

@@ -15,13 +15,25 @@ from mlplatform.accounts.models import User
 OrgView = Callable[..., HttpResponse]
 
 
+class AuthenticatedHttpRequest(HttpRequest):
+    """A request to a view behind `login_required`, for the type checker: its user is a `User`."""
+
+    user: User
+
+
+class OrgRequest(AuthenticatedHttpRequest):
+    """A request to an `org_page` view: the decorator sets `access` for the templates' navigation."""
+
+    access: Access
+
+
 def org_page(perm: Perm = Perm.READ) -> Callable[[OrgView], OrgView]:
     """Resolve `org_slug` to the signed-in user's `Access` (404 for non-members) and require `perm`."""
 
     def decorator(view: OrgView) -> OrgView:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: OrgRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             access = access_for_user(request.user, slug=org_slug)
             access.require(perm)
             if request.user.last_organization_id != access.organization.pk:

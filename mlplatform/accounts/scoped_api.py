@@ -30,8 +30,10 @@ _SEALED = ("initial", "get_queryset", "get_object")
 _READ_ACTIONS = ("list", "retrieve")
 
 
-class OrgScopedViewSet(GenericViewSet):
-    """Views under `/api/v1/orgs/{org_id}/...`; `self.access` says who calls and what they may do."""
+class OrgScopedViewSet[M: Model](GenericViewSet):
+    """Views under `/api/v1/orgs/{org_id}/...`; `self.access` says who calls and what they may do.
+
+    `M` is the model of the subclass's `queryset`, the type `get_object()` returns."""
 
     org_field: ClassVar[str] = "organization"
     # The permission each action needs; actions not listed need READ to list or retrieve and
@@ -39,6 +41,7 @@ class OrgScopedViewSet(GenericViewSet):
     action_permissions: ClassVar[dict[str, Perm]] = {}
     default_permission: ClassVar[Perm] = Perm.WRITE
     access: Access
+    queryset: QuerySet[M] | None  # subclasses set a QuerySet, never a bare manager
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -72,7 +75,7 @@ class OrgScopedViewSet(GenericViewSet):
         in_org = {self.org_field: self.access.organization}
         return self.scope_queryset(self.queryset.all().filter(**in_org)).filter(**in_org)
 
-    def get_object(self) -> Model:
+    def get_object(self) -> M:
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
         try:
             obj = (
@@ -88,7 +91,7 @@ class OrgScopedViewSet(GenericViewSet):
         return obj
 
 
-class ProjectScopedViewSet(OrgScopedViewSet):
+class ProjectScopedViewSet[M: Model](OrgScopedViewSet[M]):
     """Views of one project's objects (under /api/v1/projects/{project_id}/ by default): the
     organisation comes from the project, which the caller must see (teams, an ingest token's own
     project), else 404; the queryset's model has a `project`."""

@@ -77,7 +77,9 @@ class RoleSerializer(StrictSerializer):
 
 
 class InvitationSerializer(serializers.ModelSerializer):
-    teams = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    teams: serializers.PrimaryKeyRelatedField[Team] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
     invited_by = linked("invited_by", "email", serializers.EmailField)
 
     class Meta:

@@ -34,7 +34,7 @@ from mlplatform.emails import absolute_url, send_templated_email
 # ---- organisations ---------------------------------------------------------------------------------
 
 
-def _unique_slug(model: type, base: str, **scope: object) -> str:
+def _unique_slug(model: type[Organization], base: str, **scope: object) -> str:
     base = slugify(base)[:50].strip("-") or "org"
     slug, n = base, 1
     while model.objects.filter(slug=slug, **scope).exists():

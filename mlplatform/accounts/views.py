@@ -38,7 +38,7 @@ from mlplatform.accounts.models import (
     Team,
     TokenScope,
 )
-from mlplatform.accounts.pages import org_page
+from mlplatform.accounts.pages import AuthenticatedHttpRequest, org_page
 
 
 def _attempt(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
@@ -74,7 +74,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def org_list(request: HttpRequest) -> HttpResponse:
+def org_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -393,7 +393,7 @@ def team_delete(request: HttpRequest, access: Access, team_slug: str) -> HttpRes
 
 
 def _token_scopes(access: Access) -> list[str]:
-    scopes = []
+    scopes: list[str] = []
     if access.can(Perm.ISSUE_INGEST_TOKENS):
         scopes.append(TokenScope.INGEST)
     if access.can(Perm.MANAGE_TOKENS):
@@ -502,7 +502,7 @@ def org_delete(request: HttpRequest, access: Access) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, initial={"name": request.user.name})
     if request.method == "POST" and form.is_valid():
         request.user.name = form.cleaned_data["name"].strip()

@@ -7,6 +7,7 @@ value it found and what it expected. Garbage fails at start-up with that message
 
 from __future__ import annotations
 
+import builtins
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -55,7 +56,7 @@ class Env:
             raise EnvError(f"{name}={raw!r} is not one of: {', '.join(choices)}.")
         return raw
 
-    def bool(self, name: str, default: Any = REQUIRED) -> bool:
+    def bool(self, name: builtins.str, default: Any = REQUIRED) -> bool:
         raw = self._raw(name, default)
         if raw is None:
             return default
@@ -70,7 +71,7 @@ class Env:
 
     def int(
         self,
-        name: str,
+        name: builtins.str,
         default: Any = REQUIRED,
         *,
         min_value: int | None = None,
@@ -91,10 +92,10 @@ class Env:
 
     def list(
         self,
-        name: str,
+        name: builtins.str,
         default: Any = REQUIRED,
         *,
-        item: Callable[[str], Any] | None = None,
+        item: Callable[[builtins.str], Any] | None = None,
     ) -> list[Any]:
         """A comma-separated list; `item` validates each entry (raise ValueError to refuse it)."""
         raw = self._raw(name, default)
@@ -115,7 +116,9 @@ class Env:
                 raise EnvError(f"{name}: entry {part!r} is invalid: {exc}") from None
         return checked
 
-    def url(self, name: str, default: Any = REQUIRED, *, schemes: tuple[str, ...]) -> str:
+    def url(
+        self, name: builtins.str, default: Any = REQUIRED, *, schemes: tuple[builtins.str, ...]
+    ) -> builtins.str:
         """A URL with one of `schemes` and a host, returned without a trailing slash."""
         raw = self._raw(name, default)
         if raw is None:
@@ -132,7 +135,7 @@ class Env:
             raise EnvError(f"{name}={raw!r} has an invalid port.") from None
         return raw.rstrip("/")
 
-    def rate(self, name: str, default: Any = REQUIRED) -> str:
+    def rate(self, name: builtins.str, default: Any = REQUIRED) -> builtins.str:
         """A rate such as 600/min (periods: s, min, hour)."""
         raw = self.str(name, default)
         count, _, period = raw.partition("/")
@@ -149,7 +152,7 @@ class Env:
             raise EnvError(f"{name}={raw!r} is not a rate such as 600/min (periods: s, min, hour).")
         return raw
 
-    def database(self, name: str, default: Any = REQUIRED) -> dict[str, Any]:
+    def database(self, name: builtins.str, default: Any = REQUIRED) -> dict[builtins.str, Any]:
         """A database URL (postgres://user:password@host:port/name or sqlite:///path) as a
         Django DATABASES entry."""
         raw = self._raw(name, default)
@@ -157,7 +160,7 @@ class Env:
             raw = default
         return parse_database_url(name, raw)
 
-    def redis(self, name: str, default: Any = REQUIRED) -> str:
+    def redis(self, name: builtins.str, default: Any = REQUIRED) -> builtins.str:
         """A Redis URL: redis://[:password@]host[:port][/db] or rediss:// for TLS."""
         url = self.url(name, default, schemes=("redis", "rediss"))
         path = urlsplit(url).path.strip("/")

@@ -1,6 +1,7 @@
 """Settings for the test suite: real PostgreSQL and Redis, as on a production host."""
 
 import os
+from typing import Any
 
 from mlplatform.settings.base import *  # noqa: F403
 from mlplatform.settings.base import STATIC_ROOT, env, redis_cache, redis_channel_layer
@@ -31,7 +32,9 @@ CELERY_TASK_ALWAYS_EAGER = False
 # TEST_CELERY_QUEUE), so that what a worker queues in turn reaches the test's workers too.
 CELERY_TASK_DEFAULT_QUEUE = env.str("TEST_CELERY_QUEUE", "") or f"test-{os.getpid()}"
 
-MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+MAILERS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
+}
 # A child process (a worker in an end-to-end test) mails a loopback SMTP server of the test's.
 if env.str("TEST_SMTP_PORT", ""):
     MAILERS = {

@@ -208,9 +208,9 @@ def _panel(check: _Checker, raw: Any, path: str, seen: set[str]) -> dict[str, An
         if not series and f"{path}.series" not in check.errors:
             check.fail(f"{path}.series", "Choose at least one metric field to plot.")
         panel["series"] = [
-            entry
+            cleaned
             for i, raw_series in enumerate(series)
-            if (entry := _series(check, raw_series, f"{path}.series[{i}]"))
+            if (cleaned := _series(check, raw_series, f"{path}.series[{i}]"))
         ]
         panel["format"] = check.choice(raw, "format", path, FORMATS)
         panel["unit"] = check.text(raw, "unit", path, limit=20)

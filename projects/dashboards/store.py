@@ -46,7 +46,7 @@ class VersionConflict(Exception):
 
 
 def save_dashboard(
-    project: Project, spec: dict[str, Any], *, user: Any = None, expected_version: int | None = None
+    project: Project, spec: Any, *, user: Any = None, expected_version: int | None = None
 ) -> Dashboard:
     """Store a checked dashboard document. With `expected_version`, refuse (VersionConflict) when
     someone saved since that version was read; 0 means "nobody has saved one yet"."""

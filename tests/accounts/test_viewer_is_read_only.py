@@ -125,5 +125,6 @@ def test_viewers_see_no_invitations(client_for, furnished, vera):
 def test_page_kwargs_cover_every_parameter(furnished, bob):
     values = page_kwargs(furnished, bob)
     for name in org_page_names():
+        assert name is not None
         page_url(name, furnished, bob)  # raises if a parameter is missing
     assert set(values) >= {"org_slug"}

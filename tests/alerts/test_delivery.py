@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
 from alerts.delivery import deliver, deliver_due, send_test
@@ -158,6 +159,7 @@ def test_email_goes_to_the_addresses_and_the_roles(acme, project, bob):
     assert deliver(message.pk) == "sent"
     (email,) = mail.outbox
     assert sorted(email.to) == ["bob@example.com", "oncall@acme.test"]
+    assert isinstance(email, EmailMultiAlternatives)
     assert email.alternatives  # the HTML part
 
 

@@ -189,9 +189,12 @@ def test_it_refuses_at_send_time_a_host_rebound_to_a_private_address(
 
     connections: list[Any] = []
     real = socket.create_connection
-    monkeypatch.setattr(
-        socket, "create_connection", lambda *a, **k: connections.append(a) or real(*a, **k)
-    )
+
+    def create_connection(*a: Any, **k: Any) -> Any:
+        connections.append(a)
+        return real(*a, **k)
+
+    monkeypatch.setattr(socket, "create_connection", create_connection)
     dns["rebind.example.com"] = ["127.0.0.1"]  # sent: the attacker's DNS answers otherwise
     with pytest.raises(TransportError) as refused:
         post_json(url, b"{}", {}, timeout=1)
@@ -212,9 +215,12 @@ def test_it_resolves_once_and_connects_to_the_address_it_checked(
 ) -> None:
     lookups: list[str] = []
     fake = socket.getaddrinfo
-    monkeypatch.setattr(
-        socket, "getaddrinfo", lambda h, *a, **k: lookups.append(h) or fake(h, *a, **k)
-    )
+
+    def getaddrinfo(h: Any, *a: Any, **k: Any) -> Any:
+        lookups.append(h)
+        return fake(h, *a, **k)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     settings.OUTBOUND_INSECURE_HOSTS = ["pinned.example.com"]
     dns["pinned.example.com"] = ["127.0.0.1"]
     with stub_server() as stub:

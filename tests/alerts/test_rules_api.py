@@ -238,7 +238,9 @@ def test_disabling_a_firing_rule_closes_its_alert(api_for, churn, bob):
     assert response.json()["state"] == "ok"
     alert.refresh_from_db()
     assert alert.resolved_at is not None
-    assert rule.events.first().detail.startswith("The rule was disabled")
+    event = rule.events.first()
+    assert event is not None
+    assert event.detail.startswith("The rule was disabled")
 
 
 def test_delete_removes_the_rule_and_its_alerts(api_for, churn, bob):

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 
 from alerts.models import Channel
 from alerts.outgoing import Outgoing, TransportError
@@ -291,11 +292,14 @@ def test_it_sends_text_and_html_to_the_recipients(email: Channel, outgoing: Outg
     outgoing.to = email.email_recipients()
     transport_for(email).send(outgoing)
     (sent,) = mail.outbox
+    assert isinstance(sent, EmailMultiAlternatives)
     assert sent.to == ["oncall@acme.test", "alice@example.com"]
     assert sent.subject == outgoing.subject
     assert sent.from_email == "ML Monitor <noreply@testserver>"
     assert sent.body == outgoing.text
-    assert [(a.content, a.mimetype) for a in sent.alternatives] == [(outgoing.html, "text/html")]
+    # Django's EmailAlternative named tuples; django-stubs type them as plain tuples.
+    alternatives = [(a.content, a.mimetype) for a in sent.alternatives]  # type: ignore[attr-defined]
+    assert alternatives == [(outgoing.html, "text/html")]
 
 
 def test_it_gives_up_on_an_email_channel_without_recipients(

@@ -54,7 +54,7 @@ def test_the_demo_dashboard_draws_every_panel_type_with_data(live_server, new_pa
     page.get_by_test_id("dashboard-tabs").wait_for()
     _wait_drawn(page)
     panels = page.get_by_test_id("panel")
-    kinds = {}
+    kinds: dict[str | None, int] = {}
     for i in range(panels.count()):
         panel = panels.nth(i)
         kind = panel.get_attribute("data-panel-type")

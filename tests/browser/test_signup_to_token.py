@@ -18,7 +18,7 @@ PASSWORD = "a-long-and-unusual-passphrase"
 
 
 def _link(pattern: str) -> str:
-    match = re.search(pattern, mail.outbox[-1].body)
+    match = re.search(pattern, str(mail.outbox[-1].body))
     assert match, mail.outbox[-1].body
     return match.group(0)
 

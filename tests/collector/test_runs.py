@@ -35,9 +35,11 @@ def test_a_run_stores_a_snapshot_of_its_rows_and_consumes_them(collector):
     for start in range(0, 3000, 1000):
         _send(collector, rows.iloc[start : start + 1000])
     run = compute(collector.pk, force=True)
+    assert run is not None
     assert run.rows == 3000
     assert not RowBatch.objects.filter(consumed_at__isnull=True).exists()
     assert compute(collector.pk, force=True) is None  # nothing left
+    assert run.snapshot is not None
     document = json.loads(run.snapshot.document.text())
     assert document["data"]["current"]["rows"] == 3000
     assert document["metadata"]["rows"] == 3000
@@ -88,6 +90,7 @@ def test_labels_a_day_later_give_a_quality_snapshot_matching_sklearn(collector):
     _send(collector, rows.iloc[:1000])
     _send(collector, rows.iloc[1000:])
     run = compute(collector.pk, force=True)
+    assert run is not None
     rng = np.random.default_rng(3)
     truth = np.where(rng.random(2000) < 0.85, rows["prediction"], 1 - rows["prediction"])
     labels = {pid: int(t) for pid, t in zip(rows["prediction_id"], truth, strict=True)}
@@ -104,6 +107,8 @@ def test_labels_a_day_later_give_a_quality_snapshot_matching_sklearn(collector):
     assert done.pk == run.pk
     run.refresh_from_db()
     assert run.labelled_rows == 2000
+    assert run.snapshot is not None
+    assert run.quality_snapshot is not None
     document = json.loads(run.quality_snapshot.document.text())
     assert run.quality_snapshot.timestamp == run.snapshot.timestamp  # the run's window
     quality = _metric(document, "ClassificationQuality()")["values"]["current"]
@@ -119,6 +124,7 @@ def test_a_closed_labels_window_computes_with_the_labels_there_are(collector):
     rows = frame(500, seed=8)
     _send(collector, rows)
     run = compute(collector.pk, force=True)
+    assert run is not None
     some = [{"prediction_id": p, "target": 1} for p in rows["prediction_id"][:300]]
     accept_labels(collector, json.dumps(some).encode())
     assert compute_quality(collector.pk) == []
@@ -132,6 +138,7 @@ def test_retention_deletes_consumed_rows_after_their_labels_window(collector):
     _send(collector, frame(100, seed=1))
     _send(collector, frame(100, seed=2))
     run = compute(collector.pk, force=True)
+    assert run is not None
     _send(collector, frame(100, seed=3))  # pending: never deleted
     later = timezone.now() + timedelta(hours=collector.retention_hours + 1)
     assert purge(later) == 0  # the labels window (a week) is still open

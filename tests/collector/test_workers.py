@@ -56,6 +56,7 @@ def test_a_hundred_thousand_rows_become_four_snapshots(api_for, collector, inges
     assert [r.rows for r in runs] == [25_000] * 4
     assert not RowBatch.objects.filter(consumed_at__isnull=True).exists()
     for k, run in enumerate(runs):
+        assert run.snapshot is not None
         document = json.loads(run.snapshot.document.text())
         assert document["data"]["current"]["rows"] == 25_000
         rows = np.concatenate([sent[j]["x"].to_numpy() for j in range(25 * k, 25 * k + 25)])
@@ -104,5 +105,6 @@ def test_a_worker_killed_mid_computation_loses_and_doubles_nothing(
     (run,) = Run.objects.all()
     assert run.rows == 11_000
     assert set(RowBatch.objects.values_list("run_id", flat=True)) == {run.pk}
+    assert run.snapshot is not None
     snapshot_rows = json.loads(run.snapshot.document.text())["data"]["current"]["rows"]
     assert snapshot_rows == 11_000

@@ -144,7 +144,7 @@ def sleeps(monkeypatch) -> list[float]:
 def warnings_logged() -> Iterator[list[logging.LogRecord]]:
     records: list[logging.LogRecord] = []
     handler = logging.Handler(logging.WARNING)
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler.emit = records.append  # type: ignore[method-assign,assignment]
     logger = logging.getLogger("metrics.client.collector_client")
     logger.addHandler(handler)
     yield records
@@ -197,8 +197,8 @@ def test_the_thread_starts_on_the_first_send(make_client):
     client = make_client()
     assert client._thread is None
     client.send({"x": 1})
-    assert client._thread.is_alive()
-    assert client._thread.daemon
+    assert client._thread.is_alive()  # type: ignore[attr-defined]  # mypy keeps the `is None` above
+    assert client._thread.daemon  # type: ignore[attr-defined]  # mypy keeps the `is None` above
 
 
 def test_send_returns_at_once_while_the_server_is_slow(collector, make_client):
@@ -372,6 +372,7 @@ def test_the_with_block_closes_the_client(collector):
     with CollectorClient(COLLECTOR, url=collector.url, token=TOKEN, flush_interval=60) as client:
         client.send_many(rows(3))
     assert collector.rows() == rows(3)
+    assert client._thread is not None
     assert not client._thread.is_alive()
 
 

@@ -47,7 +47,8 @@ def scipy_quietly(func, *args, **kwargs):
         return func(*args, **kwargs)
 
 
-def close(a: float, b: float) -> bool:
+def close(a: float | None, b: float) -> bool:
+    assert a is not None
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
@@ -209,6 +210,7 @@ def test_mmd_p_value_is_high_for_one_distribution() -> None:
     found = dm.mmd(ref, cur)
     assert 1 / 201 <= found.value <= 1
     assert found.value >= 0.1
+    assert found.statistic is not None
     assert abs(found.statistic) < 0.01
 
 
@@ -263,6 +265,7 @@ def test_z_test_by_hand_and_as_a_chi_square(seed: int) -> None:
     z = (p_cur - p_ref) / math.sqrt(pooled * (1 - pooled) * (1 / ref.sum() + 1 / cur.sum()))
     assert close(found.statistic, z)
     assert close(found.value, 2 * stats.norm.sf(abs(z)))
+    assert found.statistic is not None
     # The pooled two-proportion z-test is the 2x2 chi-square test without correction: z² = χ².
     chi2 = stats.chi2_contingency(np.vstack((ref, cur)), correction=False)
     assert close(found.statistic**2, chi2.statistic)

@@ -19,6 +19,7 @@ from metrics import (
     Report,
 )
 from metrics.computations.drift import default_method
+from metrics.core.definition import ColumnType
 
 
 def drift(metric, current, reference, definition=None):
@@ -126,9 +127,9 @@ def test_overrides_take_precedence_column_then_type_then_run():
         per_column_method={"few": "hellinger"},
         per_column_threshold={"num": 0.01},
     )
-    assert options.for_column("num", "numerical") == ("ks", 0.01)
-    assert options.for_column("few", "numerical") == ("hellinger", 0.3)
-    assert options.for_column("cat", "categorical") == ("psi", 0.2)
+    assert options.for_column("num", ColumnType.NUMERICAL) == ("ks", 0.01)
+    assert options.for_column("few", ColumnType.NUMERICAL) == ("hellinger", 0.3)
+    assert options.for_column("cat", ColumnType.CATEGORICAL) == ("psi", 0.2)
     reference, current = frames(2000, 2000)
     run = Report([DataDriftPreset(options=options)]).run(current, reference)
     methods = {
@@ -243,6 +244,9 @@ def test_the_drift_preset_carries_distributions_for_charts():
     reference, current = frames(2000, 2000, shift=1.0)
     run = Report([DataDriftPreset(bins=10)]).run(current, reference)
     distribution = run.metric('ColumnDistribution(bins=10,column="num",top=20)').distribution
+    assert distribution is not None
+    assert distribution.edges is not None
+    assert distribution.reference is not None
     assert len(distribution.edges) == 11
     assert sum(distribution.current) == 2000
     assert sum(distribution.reference) == 2000

@@ -5,6 +5,7 @@ extension dtypes. A new metric must be added to FACTORIES (a test checks the reg
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -121,13 +122,13 @@ RANKING_METRICS = {
     "Serendipity": lambda: [Serendipity(k=3, item_features=["e0", "e1", "e2"])],
     "RankingBias": lambda: [RankingBias(k=3, column="c")],
 }
-BASE = {
+BASE: dict[str, Any] = {
     "categorical_columns": ["n2"],
     "text_columns": ["t"],
     "embeddings": {"e": ["e0", "e1", "e2"]},
 }
 # Each group of metrics runs with the data definition its roles need.
-GROUPS = {
+GROUPS: dict[str, tuple[dict[str, Any], DataDefinition]] = {
     "data": (DATA_METRICS, DataDefinition(**BASE)),
     "classification": (
         CLASSIFICATION_METRICS,

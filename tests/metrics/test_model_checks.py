@@ -54,6 +54,7 @@ def test_with_a_reference_classification_stays_within_20_percent():
     suite = TestSuite([TestAccuracy()], definition=CLASSIFICATION).run(current, reference)
     test = suite.tests[0]
     assert test.condition_source == "reference"
+    assert test.condition is not None
     assert test.condition["eq"]["approx"]["relative"] == 0.2
     assert test.status == TestStatus.FAIL
     fine = TestSuite([TestAccuracy()], definition=CLASSIFICATION).run(
@@ -82,6 +83,7 @@ def test_regression_defaults():
     worse = TestSuite([TestMAE()], definition=definition).run(
         regression_frame(noise=2.0, seed=1), regression_frame()
     )
+    assert worse.tests[0].condition is not None
     assert worse.tests[0].condition["eq"]["approx"]["relative"] == 0.1
     assert worse.tests[0].status == TestStatus.FAIL
 
@@ -101,7 +103,7 @@ def test_delayed_labels_first_predictions_only_then_with_labels():
     report = Report([ClassificationPreset()], definition=no_labels).run(served)
     skipped = [r for r in report.results if r.status == "skipped"]
     assert skipped
-    assert all("No labels" in r.reason for r in skipped)
+    assert all("No labels" in (r.reason or "") for r in skipped)
     assert not [r for r in report.results if r.status == "error"]
     suite = TestSuite(
         [BinaryClassificationTestPreset(), NoTargetPerformanceTestPreset()], definition=no_labels

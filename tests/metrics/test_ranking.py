@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import jsonschema
@@ -33,8 +34,13 @@ QUALITY_KEYS = ("precision", "recall", "f_beta", "map", "mar", "ndcg", "mrr", "h
 FEATURES = ["f1", "f2", "f3"]
 
 
-def definition(prediction: str = "pred", **overrides: Any) -> DataDefinition:
-    roles = {"user_id": "user", "item_id": "item", "prediction": prediction, "target": "target"}
+def definition(prediction: str | None = "pred", **overrides: Any) -> DataDefinition:
+    roles: dict[str, Any] = {
+        "user_id": "user",
+        "item_id": "item",
+        "prediction": prediction,
+        "target": "target",
+    }
     roles.update(overrides)
     return DataDefinition(**{k: v for k, v in roles.items() if v is not None})
 
@@ -43,7 +49,7 @@ def run_one(
     metric: Any,
     current: pd.DataFrame,
     reference: pd.DataFrame | None = None,
-    prediction: str = "pred",
+    prediction: str | None = "pred",
     **roles: Any,
 ) -> Any:
     run = Report([metric], definition=definition(prediction, **roles)).run(current, reference)
@@ -228,7 +234,7 @@ def oracle_quality(frame: pd.DataFrame, k: int, kind: str, beta: float) -> dict[
     }
 
 
-def oracle_gini(counts: list[float]) -> float:
+def oracle_gini(counts: Sequence[float]) -> float:
     """Mean absolute difference over twice the mean: an independent form of the Gini index."""
     x = np.asarray(counts, dtype=float)
     return float(np.abs(x[:, None] - x[None, :]).sum() / (2 * len(x) * x.sum()))
@@ -713,12 +719,12 @@ def test_feature_columns_must_exist_and_be_numeric():
     "make",
     [
         lambda: RankingQuality(k=0),
-        lambda: RankingQuality(k=2.5),
+        lambda: RankingQuality(k=2.5),  # type: ignore[arg-type]  # wrong on purpose
         lambda: RankingQuality(k=2, prediction_type="probability"),
         lambda: RankingQuality(k=2, beta=0),
         lambda: ScoreDistribution(k=2, bins=0),
         lambda: Diversity(k=2, item_features=[]),
-        lambda: Diversity(k=2, item_features="f1"),
+        lambda: Diversity(k=2, item_features="f1"),  # type: ignore[arg-type]  # wrong on purpose
         lambda: Serendipity(k=2, item_features=["f1"], distance_threshold=3),
     ],
 )

@@ -397,6 +397,7 @@ def test_an_invalid_snapshot_carries_the_fields(platform):
     )
     with pytest.raises(InvalidSnapshot) as caught:
         workspace_for(platform).add_snapshot(PROJECT, make_snapshot())
+    assert isinstance(caught.value, RemoteError)  # the remote kind: with its status and code
     assert caught.value.fields == fields
     assert caught.value.code == "validation_error"
     assert "tags.0: '' is too short" in str(caught.value)  # every field, not only the first
@@ -406,6 +407,7 @@ def test_a_body_over_the_limit_is_an_invalid_snapshot(platform):
     platform.answer(error(413, "request_too_large", "The body is 60,000,000 bytes; at most 50."))
     with pytest.raises(InvalidSnapshot, match="at most 50") as caught:
         workspace_for(platform).add_snapshot(PROJECT, make_snapshot())
+    assert isinstance(caught.value, RemoteError)  # the remote kind: with its status and code
     assert caught.value.status == 413
 
 

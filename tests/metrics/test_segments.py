@@ -97,7 +97,7 @@ def test_explicit_segment_values_and_an_empty_segment(frame):
     )
     italy = run.metric(ColumnSummary(column="age").for_segment("country", "IT"))
     assert italy.status == "skipped"
-    assert "No rows where 'country' is 'IT'" in italy.reason
+    assert "No rows where 'country' is 'IT'" in (italy.reason or "")
 
 
 def test_a_missing_segment_column_is_an_error(frame):

@@ -103,6 +103,7 @@ def test_the_chart_library_comes_from_the_npm_install():
 def test_a_missing_chart_library_is_reported_at_start_up(settings, tmp_path):
     settings.CHART_LIBRARY_DIR = tmp_path
     (warning,) = chart_library_installed()
+    assert warning.hint is not None
     assert "scripts/setup" in warning.hint
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -94,6 +95,7 @@ def test_the_document_is_checked_and_every_bad_field_named(world, api_for, bob):
         "tabs[0].panels[4].evil",
     }
     assert not Dashboard.objects.exists()
+    hostile: Any
     for hostile in ([1, 2], "tabs", {"tabs": "x"}, {"tabs": [None]}, {"tabs": [{}] * 21}):
         response = api_for(bob).put(_url(world.p1), hostile, format="json")
         assert response.status_code == 400, hostile

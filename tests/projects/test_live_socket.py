@@ -235,7 +235,7 @@ def test_it_sends_points_null_above_the_size_limit(server, world, bob, monkeypat
 @pytest.mark.slow
 def test_it_answers_pings_and_ignores_garbage(server, world, bob):
     with open_socket(server, world.p1.pk, user=bob) as socket:
-        for garbage in [
+        garbage: list[str | bytes] = [
             "not json",
             b"\x00\xff binary",
             "x" * 100_000,
@@ -244,8 +244,9 @@ def test_it_answers_pings_and_ignores_garbage(server, world, bob):
             '{"type": "subscribe", "project": "another"}',
             '{"type": "snapshot.ingested", "snapshot": {}}',
             '{"type": "ping"' + " " * 2000 + "}",  # a ping, but too long to be read
-        ]:
-            socket.send(garbage)
+        ]
+        for message in garbage:
+            socket.send(message)
         socket.send(json.dumps({"type": "ping"}))
         assert receive(socket) == {"type": "pong"}
         snapshot = push(world.p1)
@@ -426,7 +427,7 @@ def test_a_broadcast_failure_never_breaks_processing(world):
     snapshot = make_snapshot(world.p1)
     records: list[logging.LogRecord] = []
     handler = logging.Handler(logging.ERROR)
-    handler.emit = records.append  # type: ignore[method-assign]
+    handler.emit = records.append  # type: ignore[method-assign,assignment]
     logger = logging.getLogger("projects.live")
     logger.addHandler(handler)
     try:

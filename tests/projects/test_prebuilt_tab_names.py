@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,7 +59,7 @@ def test_it_spells_no_metric_type_parameter_or_field_itself():
 @pytest.mark.django_db
 def test_every_metric_tab_fills_from_the_named_series(world):
     for spec in names.NAMED:
-        params = {names.PARAM_COLUMN: "x"}
+        params: dict[str, Any] = {names.PARAM_COLUMN: "x"}
         if spec is names.DatasetDrift:
             params[spec.PARAM_DRIFT_SHARE] = 0.5
         MetricSeries.objects.bulk_create(

@@ -3,10 +3,13 @@ every status code the endpoints answer."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 import yaml
 from django.test import Client
 
+from mlplatform.cache import ResilientRedisCache
 from tests.factories import snapshot_document
 from tests.projects.conftest import post_snapshot
 
@@ -42,7 +45,9 @@ def test_without_the_cache_nothing_is_throttled(api_for, world, settings):
 
 
 def test_window_counters_count_and_expire_with_their_window():
-    from django.core.cache import cache
+    from django.core.cache import cache as default_cache
+
+    cache = cast(ResilientRedisCache, default_cache)
 
     assert [cache.count_in_window("window-test", 30) for _ in range(3)] == [1, 2, 3]
     full_key = cache.make_and_validate_key("window-test")

@@ -20,7 +20,7 @@ import pytest
 from metrics import DataDefinition, Report
 from metrics import presets as preset_module
 from metrics.client import remote as remote_module
-from metrics.client.remote import RemoteWorkspace
+from metrics.client.remote import RemoteError, RemoteWorkspace
 from metrics.core.snapshot import Snapshot
 from metrics.workspaces.base import (
     AuthenticationFailed,
@@ -328,6 +328,7 @@ def test_every_preset_round_trips_through_the_platform(
         PermissionDenied, match="Only owners and admins can archive or delete"
     ) as caught:
         workspace.delete_snapshot(project.id, gone.id)
+    assert isinstance(caught.value, RemoteError)  # the remote kind: with its status and code
     assert caught.value.status == 403
     # The owner deletes it (signed in), and the workspace no longer finds it.
     from rest_framework.test import APIClient
@@ -365,6 +366,7 @@ def test_errors_come_back_as_the_workspace_exceptions(live_server, acme, snapsho
 
     with pytest.raises(AuthenticationFailed) as caught:
         RemoteWorkspace(live_server.url, "mlp_org_not-a-real-token").list_snapshots(project_id)
+    assert isinstance(caught.value, RemoteError)  # the remote kind: with its status and code
     assert caught.value.status == 401
     assert "MLP_TOKEN" in str(caught.value)
 
@@ -378,6 +380,7 @@ def test_errors_come_back_as_the_workspace_exceptions(live_server, acme, snapsho
     invalid.metadata = {"nested": {"not": "allowed"}}
     with pytest.raises(InvalidSnapshot) as caught:
         ingest.add_snapshot(project_id, invalid)
+    assert isinstance(caught.value, RemoteError)  # the remote kind: with its status and code
     assert caught.value.status == 400
     assert caught.value.code == "validation_error"
     assert "metadata.nested" in caught.value.fields

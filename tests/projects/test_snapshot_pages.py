@@ -39,6 +39,9 @@ START = datetime(2026, 11, 1, 6, tzinfo=UTC)
 
 
 class Element:
+    children: list[Element]
+    parts: list[str]
+
     def __init__(self, tag: str, attrs: dict[str, str]) -> None:
         self.tag, self.attrs, self.children, self.parts = tag, attrs, [], []
 

@@ -275,7 +275,7 @@ class Command(BaseCommand):
                 org, {"kind": "email", "name": "Owners by email", "config": {"roles": ["owner"]}}
             ),
         )
-        rules = [
+        rules: list[dict[str, Any]] = [
             {
                 "name": "ROC AUC below 0.8",
                 "kind": "metric",
