@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from alerts import delivery, evaluation
@@ -185,12 +186,14 @@ def send_test(channel: Channel) -> Message:
 def latest_messages(channels: Iterable[Channel]) -> dict[Any, Message]:
     """Each channel's newest message (for its last status and error), by channel id."""
     ids = [channel.pk for channel in channels]
-    newest = (
-        Message.objects.filter(channel_id__in=ids)
-        .order_by("channel_id", "-created_at")
-        .distinct("channel_id")
+    # A subquery per channel rather than DISTINCT ON, which SQLite (the embedded default) lacks.
+    newest_of_channel = (
+        Message.objects.filter(channel_id=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values("pk")[:1]
     )
-    return {message.channel_id: message for message in newest}
+    newest = Channel.objects.filter(pk__in=ids).values(newest=Subquery(newest_of_channel))
+    return {message.channel_id: message for message in Message.objects.filter(pk__in=newest)}
 
 
 # ---- silences -----------------------------------------------------------------------------------
