@@ -76,7 +76,7 @@ def _frame(raw: bytes, content_type: str) -> pd.DataFrame:
         except (ValueError, OverflowError, UnicodeDecodeError) as exc:
             # ParserError, EmptyDataError and UnicodeDecodeError are ValueErrors.
             raise Rejected(
-                f"The CSV could not be read: {exc}", {"body": f"Not a UTF-8 CSV: {exc}"}
+                f"The CSV could not be read: {exc}", {"body": f"Not a readable UTF-8 CSV: {exc}"}
             ) from None
         if NUL.encode() in raw:
             _refuse_nul(frame)
