@@ -272,9 +272,11 @@ def _times(series: pd.Series, column: str, expected: str) -> pd.Series:
     outside = (times.notna() & ((times < EARLIEST) | (times > LATEST))).to_numpy(dtype=bool)
     if outside.any():
         row = int(outside.argmax())
+        value = series.iloc[row]
+        # Not str() of a Timestamp: pandas cannot write one outside Python's datetime range.
+        shown = repr(value[:40]) if isinstance(value, str) else "the time"
         raise Rejected(
-            f"Row {row}, column {column!r}: {series.iloc[row]!s:.40} is outside the years 1 to "
-            "9999 in UTC.",
+            f"Row {row}, column {column!r}: {shown} is outside the years 1 to 9999 in UTC.",
             {column: f"Row {row}: outside the years 1 to 9999 in UTC."},
         )
     return times

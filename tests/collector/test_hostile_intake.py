@@ -143,6 +143,18 @@ def test_it_refuses_times_past_the_calendars_ends(
     assert counts() == before
 
 
+@pytest.mark.parametrize("seconds", [253_402_300_800, -62_135_596_801])  # 10000-01-01, year 0
+def test_it_refuses_parquet_times_past_the_calendars_ends(
+    api_for, collector, ingest_secret, seconds
+):
+    body = _table({"x": [1.0], "timestamp": pa.array([seconds], pa.timestamp("s", tz="UTC"))})
+    before = counts()
+    response = _post(api_for(token=ingest_secret), collector, body, PARQUET)
+    payload = _refused(response, "timestamp")
+    assert "outside the years 1 to 9999" in payload["detail"]
+    assert counts() == before
+
+
 def test_it_accepts_times_at_the_calendars_ends_that_stay_inside_it(
     api_for, collector, ingest_secret
 ):
