@@ -89,7 +89,11 @@ def _frame(raw: bytes, content_type: str) -> pd.DataFrame:
                 f"The Parquet file could not be read: {exc}", {"body": f"Not Parquet: {exc}"}
             ) from None
         _refuse_nul(frame)  # a NUL byte says nothing in a binary file: every string is looked at
-        return frame
+        # A file written from pandas brings its index back: a named one is columns (such as
+        # prediction_id); an unnamed one is dropped, so the rows are numbered 0..n-1 as the
+        # checks that follow expect.
+        named = any(name is not None for name in frame.index.names)
+        return frame.reset_index(drop=not named)
     raise Rejected(
         f"Unsupported content type {kind!r}: send application/json (a list of objects), "
         "text/csv or application/vnd.apache.parquet.",

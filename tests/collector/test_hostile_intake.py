@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from collector.intake import read_parquet
 from collector.models import LabelBatch, ReferenceDataset, RowBatch
 from tests.collector.conftest import frame, parquet, records
 
@@ -199,6 +200,24 @@ def test_it_refuses_bodies_with_no_rows_or_garbage_naming_the_body(
     response = _post(api_for(token=ingest_secret), collector, body, content_type)
     _refused(response, "body")
     assert counts() == before
+
+
+def test_it_keeps_the_values_of_a_parquet_file_written_with_an_index(
+    api_for, collector, ingest_secret
+):
+    rows = frame(6, seed=15).iloc[2:]  # an index of 2..5, as a filtered frame has
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(rows.drop(columns="prediction_id")), sink)
+    named = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(rows.set_index("prediction_id")), named)
+    client = api_for(token=ingest_secret)
+    for body in (sink.getvalue(), named.getvalue()):
+        response = _post(client, collector, body, PARQUET)
+        assert response.status_code == 202, response.content[:300]
+    unnamed, by_id = (read_parquet(b.parquet) for b in RowBatch.objects.order_by("pk"))
+    assert unnamed["x"].tolist() == rows["x"].tolist()
+    assert by_id["x"].tolist() == rows["x"].tolist()
+    assert by_id["prediction_id"].tolist() == rows["prediction_id"].tolist()
 
 
 def _gzip_json(rows: Any) -> bytes:
