@@ -32,9 +32,10 @@ from mlplatform.api_errors import error_body
 from projects.models import Project
 
 
-def _rejected(exc: intake.Rejected, code: int = status.HTTP_400_BAD_REQUEST) -> Response:
+def _rejected(exc: intake.Rejected) -> Response:
     fields = {key: [value] for key, value in exc.fields.items()} or None
-    return Response(error_body("invalid_rows", exc.message, fields), status=code)
+    code = "request_too_large" if exc.status == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE else None
+    return Response(error_body(code or "invalid_rows", exc.message, fields), status=exc.status)
 
 
 class ProjectCollectorViewSet(ProjectScopedViewSet[Collector]):
@@ -119,6 +120,7 @@ class CollectorViewSet(ProjectScopedViewSet[Collector]):
                 self._raw(request),
                 request.content_type or "",
                 request.headers.get("X-Filename", ""),
+                content_encoding=request.headers.get("Content-Encoding"),
             )
         except intake.Rejected as exc:
             return _rejected(exc)
@@ -142,6 +144,7 @@ class CollectorViewSet(ProjectScopedViewSet[Collector]):
                 self._raw(request),
                 request.content_type or "",
                 key=request.headers.get("Idempotency-Key", "").strip(),
+                content_encoding=request.headers.get("Content-Encoding"),
             )
         except intake.Rejected as exc:
             if exc.fields.get("Content-Type"):
@@ -159,7 +162,11 @@ class CollectorViewSet(ProjectScopedViewSet[Collector]):
         """Targets that arrived later: `[{"prediction_id": ..., "target": ...}]`. Quality snapshots
         follow for the runs whose rows they complete."""
         try:
-            found = services.send_labels(self.collector, self._raw(request))
+            found = services.send_labels(
+                self.collector,
+                self._raw(request),
+                content_encoding=request.headers.get("Content-Encoding"),
+            )
         except intake.Rejected as exc:
             return _rejected(exc)
         return Response({"accepted": found.count}, status=status.HTTP_202_ACCEPTED)

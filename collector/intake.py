@@ -18,21 +18,29 @@ from django.db import IntegrityError, transaction
 
 from collector.models import Collector, LabelBatch, ReferenceDataset, RowBatch
 from metrics.core.definition import infer_column_type
+from mlplatform import request_bodies
+from mlplatform.request_bodies import NUL, NUL_MESSAGE, escape_nul
 
 ID_COLUMN = "prediction_id"
 TIME_COLUMN = "timestamp"
 RESERVED = (ID_COLUMN, TIME_COLUMN)
 MAX_ROWS_PER_REQUEST = 100_000
 MAX_LABELS_PER_REQUEST = 100_000
+# The times a row may carry, in UTC: what Python's datetime (and so every reader) can hold.
+EARLIEST = pd.Timestamp("0001-01-01T00:00:00", tz=UTC)
+LATEST = pd.Timestamp("9999-12-31T23:59:59.999999", tz=UTC)
 
 
 class Rejected(Exception):
     """A request refused whole, nothing stored: `fields` names what is wrong (row and column)."""
 
-    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, fields: dict[str, str] | None = None, *, status: int = 400
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        self.status = status  # 400, or 413 for a body past the limit once decompressed
 
 
 def max_body_bytes() -> int:
@@ -42,30 +50,86 @@ def max_body_bytes() -> int:
 # ---- reading bodies -----------------------------------------------------------------------------
 
 
+def decode(raw: bytes, content_encoding: str | None) -> bytes:
+    """The body, gunzipped when sent with Content-Encoding: gzip, within the collector's limit."""
+    try:
+        return request_bodies.decode_body(raw, content_encoding, max_body_bytes())
+    except request_bodies.BodyRejected as exc:
+        raise Rejected(exc.message, {"body": exc.message}, status=exc.status) from None
+
+
 def _frame(raw: bytes, content_type: str) -> pd.DataFrame:
-    """A DataFrame from a JSON (records), CSV or Parquet body."""
+    """A DataFrame from a JSON (records), CSV or Parquet body, with no NUL in a column's name or
+    a string."""
     if not raw.strip():
-        raise Rejected("The body is empty: send a list of rows.", {"body": "Empty."})
+        raise Rejected("The body is empty: send rows as JSON, CSV or Parquet.", {"body": "Empty."})
     kind = content_type.split(";")[0].strip().lower()
     if kind in ("application/json", ""):
-        return _json_frame(raw)
+        frame = _json_frame(raw)
+        # JSON carries a NUL only escaped: most bodies are cleared by one byte search.
+        if request_bodies.may_hold_nul(raw):
+            _refuse_nul(frame)
+        return frame
     if kind in ("text/csv", "application/csv"):
         try:
-            return pd.read_csv(io.BytesIO(raw), low_memory=False)
-        except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-            raise Rejected(f"The CSV could not be read: {exc}", {"body": str(exc)}) from None
+            frame = pd.read_csv(io.BytesIO(raw), low_memory=False)
+        except (ValueError, OverflowError, UnicodeDecodeError) as exc:
+            # ParserError, EmptyDataError and UnicodeDecodeError are ValueErrors.
+            raise Rejected(
+                f"The CSV could not be read: {exc}", {"body": f"Not a readable UTF-8 CSV: {exc}"}
+            ) from None
+        if NUL.encode() in raw:
+            _refuse_nul(frame)
+        return frame
     if kind in ("application/vnd.apache.parquet", "application/x-parquet", "application/parquet"):
         try:
-            return pq.read_table(io.BytesIO(raw)).to_pandas()
-        except (pa.ArrowException, OSError, ValueError) as exc:
+            frame = pq.read_table(io.BytesIO(raw)).to_pandas()
+        except (pa.ArrowException, OSError, ValueError, OverflowError) as exc:
             raise Rejected(
-                f"The Parquet file could not be read: {exc}", {"body": str(exc)}
+                f"The Parquet file could not be read: {exc}", {"body": f"Not Parquet: {exc}"}
             ) from None
+        _refuse_nul(frame)  # a NUL byte says nothing in a binary file: every string is looked at
+        # A file written from pandas brings its index back: a named one is columns (such as
+        # prediction_id); an unnamed one is dropped, so the rows are numbered 0..n-1 as the
+        # checks that follow expect.
+        named = any(name is not None for name in frame.index.names)
+        return frame.reset_index(drop=not named)
     raise Rejected(
         f"Unsupported content type {kind!r}: send application/json (a list of objects), "
         "text/csv or application/vnd.apache.parquet.",
         {"Content-Type": kind},
     )
+
+
+def _refuse_nul(frame: pd.DataFrame) -> None:
+    """Refuse a NUL in a column's name or a string value, naming the first row and column:
+    PostgreSQL's text and jsonb cannot hold one, and these reach them (labels join on
+    prediction ids, snapshots carry column names and values)."""
+    for column in frame.columns:
+        series = frame[column]
+        name = escape_nul(str(column))
+        if NUL in str(column):
+            row = int(series.notna().to_numpy().argmax()) if len(series) else 0
+            raise Rejected(
+                f"Row {row}: the column name {name!r} contains a NUL character.",
+                {f"rows[{row}].{name}": NUL_MESSAGE},
+            )
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            found = _holds_nul(series)
+            if found.any():
+                row = int(found.argmax())
+                raise Rejected(
+                    f"Row {row}, column {name!r}: the value contains a NUL character.",
+                    {f"rows[{row}].{name}": NUL_MESSAGE},
+                )
+
+
+def _holds_nul(series: pd.Series) -> Any:
+    """A boolean array: which values of an object or string column are strings with a NUL."""
+    try:
+        return series.str.contains(NUL, regex=False, na=False).to_numpy(dtype=bool)
+    except (AttributeError, TypeError):  # no strings at all, or bytes: the .str accessor refuses
+        return series.map(lambda v: isinstance(v, str) and NUL in v).to_numpy(dtype=bool)
 
 
 def _json_frame(raw: bytes) -> pd.DataFrame:
@@ -167,13 +231,7 @@ def _check(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
                 series = pd.to_numeric(series, errors="coerce")
             out[column] = series.astype("float64")
         elif kind == "datetime":
-            try:
-                out[column] = pd.to_datetime(series, utc=True, errors="raise", format="mixed")
-            except (ValueError, TypeError) as exc:
-                raise Rejected(
-                    f"Column {column!r}: expected dates or times: {exc}",
-                    {column: "Expected ISO 8601 dates or times."},
-                ) from None
+            out[column] = _times(series, column, "Expected ISO 8601 dates or times.")
         else:
             values = series.to_numpy(dtype=object)
             bad = next(
@@ -198,17 +256,34 @@ def _check(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     )
     now = pd.Timestamp(datetime.now(UTC))
     if TIME_COLUMN in frame.columns:
-        try:
-            times = pd.to_datetime(frame[TIME_COLUMN], utc=True, errors="raise", format="mixed")
-        except (ValueError, TypeError) as exc:
-            raise Rejected(
-                f"Column 'timestamp': expected ISO 8601 times: {exc}",
-                {TIME_COLUMN: "Expected ISO 8601 times, e.g. 2026-11-29T10:00:00Z."},
-            ) from None
+        times = _times(
+            frame[TIME_COLUMN], TIME_COLUMN, "Expected ISO 8601 times, e.g. 2026-11-29T10:00:00Z."
+        )
         checked[TIME_COLUMN] = times.fillna(now)
     else:
         checked[TIME_COLUMN] = now
     return checked
+
+
+def _times(series: pd.Series, column: str, expected: str) -> pd.Series:
+    """A column of times in UTC, each within the years 1 to 9999 once in UTC (a time at the
+    calendar's end with an offset, 9999-12-31T23:59:59-05:00, is past it)."""
+    try:
+        times = pd.to_datetime(series, utc=True, errors="raise", format="mixed")
+    except (ValueError, TypeError, OverflowError) as exc:
+        # Includes the out-of-range ones pandas finds itself (0001-01-01T00:00:00+05:00).
+        raise Rejected(f"Column {column!r}: {expected} ({exc})", {column: expected}) from None
+    outside = (times.notna() & ((times < EARLIEST) | (times > LATEST))).to_numpy(dtype=bool)
+    if outside.any():
+        row = int(outside.argmax())
+        value = series.iloc[row]
+        # Not str() of a Timestamp: pandas cannot write one outside Python's datetime range.
+        shown = repr(value[:40]) if isinstance(value, str) else "the time"
+        raise Rejected(
+            f"Row {row}, column {column!r}: {shown} is outside the years 1 to 9999 in UTC.",
+            {column: f"Row {row}: outside the years 1 to 9999 in UTC."},
+        )
+    return times
 
 
 def _parquet(frame: pd.DataFrame) -> bytes:
@@ -232,11 +307,17 @@ def reference_frame(reference: ReferenceDataset) -> pd.DataFrame:
 
 
 def accept_rows(
-    collector: Collector, raw: bytes, content_type: str, *, key: str = ""
+    collector: Collector,
+    raw: bytes,
+    content_type: str,
+    *,
+    key: str = "",
+    content_encoding: str | None = None,
 ) -> tuple[RowBatch, bool]:
-    """Check the rows of a request and store them as one batch (committed on return); returns it
-    and whether it is new. A `key` (the request's Idempotency-Key) already stored answers with
-    that batch. Raises `Rejected`, storing nothing."""
+    """Check the rows of a request (gzipped with `content_encoding`) and store them as one batch
+    (committed on return); returns it and whether it is new. A `key` (the request's
+    Idempotency-Key) already stored answers with that batch. Raises `Rejected`, storing
+    nothing."""
     if len(key) > 100 or not key.isprintable():
         raise Rejected(
             "The Idempotency-Key is at most 100 printable characters.",
@@ -252,7 +333,9 @@ def accept_rows(
             "This collector has no reference dataset yet: upload one first (PUT .../reference).",
             {"reference": "Missing."},
         )
-    frame = _check(_frame(raw, content_type), reference.storage)
+    frame = _check(_frame(decode(raw, content_encoding), content_type), reference.storage)
+    if len(frame) == 0:  # a CSV of only a header, or a Parquet file of no rows
+        raise Rejected("The body has no rows: send at least one.", {"body": "No rows."})
     times = frame[TIME_COLUMN]
     try:
         with transaction.atomic():
@@ -270,10 +353,16 @@ def accept_rows(
 
 
 def accept_reference(
-    collector: Collector, raw: bytes, content_type: str, filename: str = ""
+    collector: Collector,
+    raw: bytes,
+    content_type: str,
+    filename: str = "",
+    *,
+    content_encoding: str | None = None,
 ) -> ReferenceDataset:
-    """Store a new reference (CSV or Parquet), summarised once, replacing the current one."""
-    frame = _frame(raw, content_type)
+    """Store a new reference (CSV or Parquet, gzipped with `content_encoding`), summarised once,
+    replacing the current one."""
+    frame = _frame(decode(raw, content_encoding), content_type)
     if len(frame) == 0:
         raise Rejected("The reference has no rows.", {"body": "No rows."})
     # The column types people read: inferred, then as the collector's definition says.
@@ -305,8 +394,12 @@ def accept_reference(
         )
 
 
-def accept_labels(collector: Collector, raw: bytes) -> LabelBatch:
-    """Targets for prediction ids: `[{"prediction_id": ..., "target": ...}, ...]`."""
+def accept_labels(
+    collector: Collector, raw: bytes, *, content_encoding: str | None = None
+) -> LabelBatch:
+    """Targets for prediction ids: `[{"prediction_id": ..., "target": ...}, ...]`, as JSON (gzipped
+    with `content_encoding`)."""
+    raw = decode(raw, content_encoding)
     try:
         data = orjson.loads(raw) if raw.strip() else None
     except orjson.JSONDecodeError as exc:
@@ -335,6 +428,13 @@ def accept_labels(collector: Collector, raw: bytes) -> LabelBatch:
                 f"Label {i}: the target must be a number, a string or a boolean.",
                 {f"labels[{i}].target": "Expected a number, a string or a boolean."},
             )
-        labels[str(item[ID_COLUMN])] = target
+        prediction_id = str(item[ID_COLUMN])
+        for name, text in ((ID_COLUMN, prediction_id), ("target", target)):
+            if isinstance(text, str) and NUL in text:  # stored in jsonb, which cannot hold one
+                raise Rejected(
+                    f"Label {i}: the {name} contains a NUL character.",
+                    {f"labels[{i}].{name}": NUL_MESSAGE},
+                )
+        labels[prediction_id] = target
     with transaction.atomic():
         return LabelBatch.objects.create(collector=collector, labels=labels, count=len(labels))

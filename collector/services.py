@@ -44,11 +44,18 @@ def delete_collector(collector: Collector) -> None:
 
 
 def send_rows(
-    collector: Collector, raw: bytes, content_type: str, *, key: str = ""
+    collector: Collector,
+    raw: bytes,
+    content_type: str,
+    *,
+    key: str = "",
+    content_encoding: str | None = None,
 ) -> tuple[RowBatch, bool]:
     """Store the rows of a request (`intake.accept_rows`: the batch and whether it is new); with a
     row trigger, a run is wanted once enough rows wait."""
-    batch, created = intake.accept_rows(collector, raw, content_type, key=key)
+    batch, created = intake.accept_rows(
+        collector, raw, content_type, key=key, content_encoding=content_encoding
+    )
     if collector.every_rows:
         transaction.on_commit(lambda: _announce_if_due(collector))
     return batch, created
@@ -59,10 +66,12 @@ def _announce_if_due(collector: Collector) -> None:
         run_wanted.send(sender=Collector, collector_id=str(collector.pk), force=False)
 
 
-def send_labels(collector: Collector, raw: bytes) -> LabelBatch:
+def send_labels(
+    collector: Collector, raw: bytes, *, content_encoding: str | None = None
+) -> LabelBatch:
     """Store targets by prediction id (`intake.accept_labels`); quality snapshots follow for the
     runs whose rows they complete."""
-    batch = intake.accept_labels(collector, raw)
+    batch = intake.accept_labels(collector, raw, content_encoding=content_encoding)
     collector_id = str(collector.pk)
     transaction.on_commit(lambda: labels_received.send(sender=Collector, collector_id=collector_id))
     return batch

@@ -268,8 +268,10 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet[Snapshot]):
             )
         except SnapshotRejected as exc:
             code = "validation_error" if exc.fields else "invalid_snapshot"
+            if exc.status == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+                code = "request_too_large"
             body = error_body(code, exc.message, exc.fields or None)
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+            return Response(body, status=exc.status)
         except SnapshotConflict as exc:
             return Response(error_body("conflict", str(exc)), status=status.HTTP_409_CONFLICT)
         code = status.HTTP_201_CREATED if found.created else status.HTTP_200_OK

@@ -12,10 +12,10 @@ snapshot is still stored and the sweeper processes it later.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import uuid
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from metrics.core.snapshot import snapshot_schema
+from mlplatform import request_bodies
 from projects import pgbinary
 from projects.models import (
     MetricPoint,
@@ -51,10 +52,13 @@ logger = logging.getLogger(__name__)
 class SnapshotRejected(Exception):
     """The document is not a valid snapshot: `fields` maps each offending field path to messages."""
 
-    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, message: str, fields: dict[str, list[str]] | None = None, *, status: int = 400
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        self.status = status  # 400, or 413 for a body past the limit once decompressed
 
 
 class SnapshotConflict(Exception):
@@ -119,22 +123,23 @@ def _message(error: jsonschema.exceptions.ValidationError) -> str:
 
 
 def decode_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
-    """The request body, gunzipped when sent with Content-Encoding: gzip (never past `limit`)."""
-    encoding = (content_encoding or "").strip().lower()
-    if encoding in ("", "identity"):
-        return raw
-    if encoding != "gzip":
-        raise SnapshotRejected(
-            f"Content-Encoding {encoding!r} is not supported; send gzip or nothing."
-        )
+    """The request body, gunzipped when sent with Content-Encoding: gzip (`request_bodies`)."""
     try:
-        decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        body = decompressor.decompress(raw, limit + 1)
-    except zlib.error:
-        raise SnapshotRejected("The body is not valid gzip.") from None
-    if len(body) > limit or decompressor.unconsumed_tail:
-        raise SnapshotRejected(f"The decompressed body is over the limit of {limit:,} bytes.")
-    return body
+        return request_bodies.decode_body(raw, content_encoding, limit)
+    except request_bodies.BodyRejected as exc:
+        raise SnapshotRejected(exc.message, status=exc.status) from None
+
+
+def check_text(document: dict[str, Any], canonical: bytes) -> None:
+    """Refuse a document with a NUL in any string or key: PostgreSQL's text and jsonb cannot hold
+    one (name, tags, metadata, metric and test ids all land there). `canonical` is the document
+    as orjson wrote it, so most documents are cleared by one byte search."""
+    if not request_bodies.may_hold_nul(canonical):
+        return
+    paths = [_path(p) for p in itertools.islice(request_bodies.nul_paths(document), 50)]
+    if paths:
+        fields = {path: [request_bodies.NUL_MESSAGE] for path in dict.fromkeys(paths)}
+        raise SnapshotRejected(f"{paths[0]}: {request_bodies.NUL_MESSAGE}", fields)
 
 
 def parse(raw: bytes) -> dict[str, Any]:
@@ -211,6 +216,7 @@ def ingest_snapshot(
         canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:  # deeper than orjson writes (254 levels)
         raise SnapshotRejected("The document is nested too deeply.") from None
+    check_text(document, canonical)
     digest = hashlib.sha256(canonical).hexdigest()
     snapshot_id = uuid.UUID(document["id"])
     tags = sorted(set(document.get("tags") or []))

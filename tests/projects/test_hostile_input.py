@@ -121,7 +121,7 @@ def test_a_gzip_bomb_stops_at_the_limit(api_for, world, settings):
     response = post_snapshot(
         api_for(token=world.write), world.p1, bomb, HTTP_CONTENT_ENCODING="gzip"
     )
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "over the limit" in response.json()["detail"]
     assert nothing_stored()
 
