@@ -210,9 +210,9 @@ def metadata(
     `keep_empty` keeps `meta.k=` (the API filters on an empty value); `box` also reads the filter
     box's `meta=key=value other=value`.
     """
-    # (the parameter, the key, the value): the box's pairs are named for the box.
+    # (the name an error gives, the key, the value); a box's pair is named as its meta.<key> is.
     boxed = text(str(params.get("meta") or ""), "meta") if box else ""
-    pairs = [("meta", k, v) for k, _, v in (pair.partition("=") for pair in boxed.split()) if k]
+    pairs = [(f"meta.{k}", k, v) for k, _, v in (p.partition("=") for p in boxed.split()) if k]
     pairs += [(name, name[5:], value) for name, value in params.items() if name.startswith("meta.")]
     found = {}
     for parameter, name, value in pairs:
