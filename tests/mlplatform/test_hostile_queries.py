@@ -7,6 +7,7 @@ every hostile value in every parameter at once, read or not."""
 
 from __future__ import annotations
 
+import base64
 from functools import cache
 from typing import Any
 from urllib.parse import quote
@@ -267,3 +268,19 @@ def test_a_custom_range_at_the_calendars_end_reads_to_the_end(world):
         assert body["window"]["until"].startswith("9999-12-31T23:59:59"), who
         early = api.get(url, {"range": "custom", "since": FIRST_DAY, "until": FIRST_DAY})
         assert early.status_code == 200, who
+
+
+@pytest.mark.parametrize(
+    "inside",
+    [f"2026-11-01T00:00:00+00:00|{HUGE}", f"2026-11-01T00:00:00+00:00|{SUPERSCRIPT}", "{0}|1"],
+    ids=["a key past a bigint", "a Unicode digit", "a time before year 1 in UTC"],
+)
+def test_a_forged_snapshot_cursor_is_refused_by_name(world, inside):
+    # A cursor is base64 of "time|key": one made by hand must not reach the database.
+    raw = inside.replace("{0}", FIRST_INSTANT_EAST).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode()
+    url = f"/api/v1/projects/{world['f'].project.pk}/snapshots"
+    for who, api in world["apis"].items():
+        response = api.get(url, {"cursor": cursor})
+        assert response.status_code == 400, f"{who}: {response.content[:200]!r}"
+        assert_names(response, "cursor", who)
