@@ -45,6 +45,18 @@ class QueryError(ValueError):
         return {self.name: [self.message]}
 
 
+def text(raw: str, name: str) -> str:
+    """A free-text value as given, refused when it holds a NUL (PostgreSQL's text cannot)."""
+    if "\x00" in raw:
+        raise QueryError(name, "Values cannot contain NUL characters.")
+    return raw
+
+
+def texts(params: Any, name: str) -> list[str]:
+    """Repeated free-text values (`?tag=a&tag=b`, `?metric=`), each as given."""
+    return [text(raw, name) for raw in params.getlist(name)]
+
+
 def whole_number(raw: str, *, high: int = MAX_KEY) -> int | None:
     """A string of decimal digits as a number no larger than `high`, else None (never raises)."""
     if not raw.isdecimal():
@@ -67,9 +79,10 @@ def integer(params: Mapping[str, Any], name: str, *, default: int, low: int, hig
 
 
 def page_number(params: Mapping[str, Any], *, last: int = MAX_PAGE) -> int:
-    """A page's `?page`, from 1 to `last`: anything else is the first page (a link, not an API)."""
-    value = whole_number(params.get("page", "1"), high=MAX_PAGE)
-    return 1 if value is None else min(max(1, value), last)
+    """A page's `?page` (1 when absent or empty), from 1 to MAX_PAGE; past `last` it is the last
+    page, as a link kept from when the list was longer expects."""
+    value = integer(params, "page", default=1, low=1, high=MAX_PAGE) if params.get("page") else 1
+    return min(value, max(1, last))
 
 
 def keys(params: Any, name: str, *, what: str) -> list[int]:
@@ -122,7 +135,21 @@ def instant(raw: str, name: str, *, dates: bool = False) -> datetime:
         what = "a date or an ISO 8601 time" if dates else "an ISO 8601 date and time"
         example = _DATE_EXAMPLE if dates else _ISO_EXAMPLE
         raise QueryError(name, f"{raw!r} is not {what}, {example}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00: no such time in UTC, nor in the database
+        raise QueryError(name, f"{raw!r} is outside the years 1 to 9999 in UTC.") from None
+    return value
+
+
+def day_after(value: datetime) -> datetime:
+    """The start of the next day, for a date that runs to its end; the last instant Python knows
+    for the calendar's last day (9999-12-31), which has no next day."""
+    try:
+        return value + timedelta(days=1)
+    except OverflowError:
+        return datetime.max.replace(tzinfo=value.tzinfo)
 
 
 def optional_instant(params: Mapping[str, Any], name: str) -> datetime | None:
@@ -152,7 +179,7 @@ def time_range(params: Mapping[str, Any], *, now: datetime) -> TimeRange:
     since = instant(since_raw, "since", dates=True) if since_raw else None
     until = instant(until_raw, "until", dates=True) if until_raw else None
     if until is not None and len(until_raw) == 10:  # a date: up to the end of that day
-        until += timedelta(days=1)
+        until = day_after(until)
     if since and until and since >= until:
         raise QueryError("until", "The end of the range must come after its start.")
     return TimeRange("custom", since, until)
@@ -161,7 +188,9 @@ def time_range(params: Mapping[str, Any], *, now: datetime) -> TimeRange:
 def tags(params: Any) -> list[str]:
     """`?tag=` repeated (the API's form) or several comma-separated (a filter box)."""
     raw = params.getlist("tag") if hasattr(params, "getlist") else [params.get("tag") or ""]
-    found = [t.strip() for value in raw for t in value.split(",") if t.strip()][:MAX_TAGS]
+    found = [t.strip() for value in raw for t in text(value, "tag").split(",") if t.strip()][
+        :MAX_TAGS
+    ]
     if any(len(t) > MAX_TAG_CHARS for t in found):
         raise QueryError("tag", f"Tags are at most {MAX_TAG_CHARS} characters.")
     return found
@@ -181,26 +210,21 @@ def metadata(
     `keep_empty` keeps `meta.k=` (the API filters on an empty value); `box` also reads the filter
     box's `meta=key=value other=value`.
     """
-    pairs = (
-        [
-            (f"meta.{k}", v)
-            for k, _, v in (pair.partition("=") for pair in str(params.get("meta") or "").split())
-            if k
-        ]
-        if box
-        else []
-    )
+    # (the name an error gives, the key, the value); a box's pair is named as its meta.<key> is.
+    boxed = text(str(params.get("meta") or ""), "meta") if box else ""
+    pairs = [(f"meta.{k}", k, v) for k, _, v in (p.partition("=") for p in boxed.split()) if k]
+    pairs += [(name, name[5:], value) for name, value in params.items() if name.startswith("meta.")]
     found = {}
-    for name, value in [*pairs, *params.items()]:
-        if not name.startswith("meta.") or (value == "" and not keep_empty):
+    for parameter, name, value in pairs:
+        if value == "" and not keep_empty:
             continue
-        if not key.match(name[5:]):
+        if not key.match(name):
             if strict:
                 raise QueryError(
-                    name, "Metadata keys are letters, digits, '_', '-' and '.' (not '__')."
+                    parameter, "Metadata keys are letters, digits, '_', '-' and '.' (not '__')."
                 )
             continue
-        found[name[5:]] = value
+        found[name] = text(value, parameter)
     return found
 
 

@@ -153,10 +153,13 @@ def _encode_cursor(snapshot: Snapshot) -> str:
 def _decode_cursor(raw: str) -> tuple[datetime, int]:
     try:
         stamp, pk = base64.urlsafe_b64decode(raw.encode()).decode().split("|")
-        return datetime.fromisoformat(stamp), int(pk)
+        key = querystring.whole_number(pk)
+        if key is None:
+            raise ValueError(pk)
+        return querystring.instant(stamp, "cursor"), key
     except (ValueError, UnicodeDecodeError):
-        raise ValidationError(
-            {"cursor": "Not a cursor from this API; use the `next` link as given."}
+        raise querystring.QueryError(
+            "cursor", "Not a cursor from this API; use the `next` link as given."
         ) from None
 
 
@@ -216,7 +219,7 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet[Snapshot]):
             snapshots = snapshots.filter(timestamp__lt=until)
         snapshots = snapshots.matching(
             self.project,
-            tags=request.query_params.getlist("tag"),
+            tags=querystring.texts(request.query_params, "tag"),
             metadata=querystring.metadata(request.query_params, key=META_KEY, keep_empty=True),
         )
         statuses = querystring.choices(request.query_params, "status", _STATUSES)
@@ -348,8 +351,8 @@ class SeriesViewSet(ProjectScopedViewSet[MetricSeries]):
     def retrieve(self, request: Request, **kwargs: Any) -> Response:
         ids = request.query_params.getlist("id")
         metrics, fields = (
-            request.query_params.getlist("metric"),
-            request.query_params.getlist("field"),
+            querystring.texts(request.query_params, "metric"),
+            querystring.texts(request.query_params, "field"),
         )
         if len(metrics) != len(fields):
             raise ValidationError(

@@ -101,7 +101,10 @@ class SnapshotQuerySet(models.QuerySet["Snapshot"]):
                 raise ValueError(f"Not a metadata key: {key!r}")
             match = Q(**{f"metadata__{key}": value})
             with contextlib.suppress(ValueError):
-                match |= Q(**{f"metadata__{key}": json.loads(value)})
+                spelled = json.loads(value)
+                # "\u0000" spells a NUL, which no stored document holds and jsonb refuses.
+                if "\\u0000" not in json.dumps(spelled):
+                    match |= Q(**{f"metadata__{key}": spelled})
             snapshots = snapshots.filter(match)
         return snapshots
 

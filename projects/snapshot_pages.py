@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Q
@@ -31,7 +30,7 @@ def snapshot_list(request: HttpRequest, access: Access, project_id: str) -> Http
         if data["since"]:
             snapshots = snapshots.filter(timestamp__gte=data["since"])
         if data["until"]:
-            snapshots = snapshots.filter(timestamp__lt=data["until"] + timedelta(days=1))
+            snapshots = snapshots.filter(timestamp__lt=querystring.day_after(data["until"]))
         if data["tag"]:
             # Scoped to the project, so that the (project, tag) index answers it.
             snapshots = snapshots.filter(
@@ -43,8 +42,9 @@ def snapshot_list(request: HttpRequest, access: Access, project_id: str) -> Http
             snapshots = snapshots.filter(status=data["status"])
     metadata = querystring.metadata(request.GET, key=META_KEY, strict=False)
     snapshots = snapshots.matching(project, metadata=metadata)
-    page = querystring.page_number(request.GET)
     total = snapshots.count()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = querystring.page_number(request.GET, last=pages)
     rows = list(snapshots.prefetch_related("tag_rows")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
     return render(
         request,
@@ -55,7 +55,7 @@ def snapshot_list(request: HttpRequest, access: Access, project_id: str) -> Http
             "snapshots": rows,
             "total": total,
             "page": page,
-            "pages": max(1, -(-total // PAGE_SIZE)),
+            "pages": pages,
             "query": querystring.without(request.GET, "page"),
             "filters": filters,
             "metadata_filters": [

@@ -8,9 +8,11 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from mlplatform.accounts.access import Access, Perm, access_for_user, get_or_404
 from mlplatform.accounts.models import User
+from mlplatform.querystring import QueryError
 
 OrgView = Callable[..., HttpResponse]
 
@@ -28,7 +30,8 @@ class OrgRequest(AuthenticatedHttpRequest):
 
 
 def org_page(perm: Perm = Perm.READ) -> Callable[[OrgView], OrgView]:
-    """Resolve `org_slug` to the signed-in user's `Access` (404 for non-members) and require `perm`."""
+    """Resolve `org_slug` to the signed-in user's `Access` (404 for non-members) and require `perm`;
+    a query parameter the view refuses (`QueryError`) is the 400 page, which names it."""
 
     def decorator(view: OrgView) -> OrgView:
         @login_required
@@ -41,7 +44,10 @@ def org_page(perm: Perm = Perm.READ) -> Callable[[OrgView], OrgView]:
                     last_organization=access.organization
                 )
             request.access = access  # for the navigation in templates
-            return view(request, access, *args, **kwargs)
+            try:
+                return view(request, access, *args, **kwargs)
+            except QueryError as exc:
+                return render(request, "400.html", {"error": exc}, status=400)
 
         return wrapper
 
