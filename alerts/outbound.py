@@ -23,10 +23,10 @@ MAX_ANSWER_BYTES = 64 * 1024
 
 # Suffixes that name a host on the local network or inside a cloud, never on the internet.
 _INTERNAL_SUFFIXES = ("localhost", "local", "internal", "localdomain", "home.arpa", "arpa")
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 # The last label of a hostname is a name; digits (127.1, 2130706433) or 0x... (0x7f000001) there
 # mean an IPv4 address in one of the forms inet_aton and browsers accept.
-_NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)$")
+_NUMERIC_LABEL = re.compile(r"^(?:[0-9]+|0x[0-9a-f]*)\Z")
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _SITE_LOCAL = ipaddress.ip_network("fec0::/10")

@@ -81,7 +81,7 @@ class SnapshotStatus(models.TextChoices):
 
 
 # A metadata key a filter may name: no "__", which the ORM would read as a lookup path.
-META_KEY = re.compile(r"^(?!.*__)[A-Za-z0-9_.-]{1,100}$")
+META_KEY = re.compile(r"^(?!.*__)[A-Za-z0-9_.-]{1,100}\Z")
 
 
 class SnapshotQuerySet(models.QuerySet["Snapshot"]):

@@ -35,8 +35,8 @@ MAX_PANELS_PER_TAB = 40
 MAX_SERIES = 10
 MAX_SPEC_BYTES = 256 * 1024
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}\Z")
+_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}\Z")
 
 
 def new_id(prefix: str) -> str:

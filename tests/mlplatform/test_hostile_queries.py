@@ -284,3 +284,12 @@ def test_a_forged_snapshot_cursor_is_refused_by_name(world, inside):
         response = api.get(url, {"cursor": cursor})
         assert response.status_code == 400, f"{who}: {response.content[:200]!r}"
         assert_names(response, "cursor", who)
+
+
+def test_a_metadata_key_with_a_trailing_newline_is_refused_by_name(world):
+    # `$` in a pattern also matches before a final newline; keys are checked to the very end.
+    url = f"/api/v1/projects/{world['f'].project.pk}/snapshots"
+    for who, api in world["apis"].items():
+        response = api.get(f"{url}?meta.model%0A=x")
+        assert response.status_code == 400, f"{who}: {response.content[:200]!r}"
+        assert_names(response, "meta.model\n", who)
