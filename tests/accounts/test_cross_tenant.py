@@ -314,6 +314,7 @@ def test_a_team_outsider_gets_404_for_every_page_of_the_hidden_project(
     client = client_for(team_outsider)
     checked = 0
     for name in org_page_names():
+        assert name is not None
         url = page_url(name, hidden, bob)
         pattern = next(p for p in PAGE_PATTERNS if p.name == name)
         converters = pattern.pattern.converters
