@@ -170,7 +170,8 @@ def alert_channel_edit(request: HttpRequest, access: Access, channel_id: str) ->
             messages.success(request, f"Saved {channel}.")
             return redirect("alert_channel_edit", access.organization.slug, channel.pk)
     sent = (
-        channel.messages.select_related("alert__rule", "alert__project")
+        access.visible(channel.messages.all(), via="alert__project")
+        .select_related("alert__rule", "alert__project")
         .prefetch_related("notifications")
         .order_by("-created_at")[:20]
     )
@@ -182,7 +183,7 @@ def alert_channel_edit(request: HttpRequest, access: Access, channel_id: str) ->
             "channel": channel,
             "form": form,
             "sent": sent,
-            "rules": channel.rules.filter(project__in=access.projects()).select_related("project"),
+            "rules": access.visible(channel.rules.all()).select_related("project"),
             "can_write": access.can(Perm.WRITE),
         },
     )

@@ -28,13 +28,19 @@ MAX_CLIENT_MESSAGE_CHARS = 1024
 CLOSE_ACCESS_REVOKED = 4403
 
 
+# The websocket scheme a page of each web scheme uses for a socket to its own origin.
+_SOCKET_SCHEMES = {"http": "ws", "https": "wss"}
+
+
 def same_origin(scope: dict[str, Any]) -> bool:
     """Whether the handshake comes from a page of this site.
 
     Browsers send cookies with cross-site websocket handshakes, so without this check any page the
     user visits could read their dashboards (cross-site websocket hijacking). The Origin's host and
-    port must equal the Host the browser connected to, or the Origin must be one of
-    `CSRF_TRUSTED_ORIGINS` (for a proxy that rewrites Host). No Origin at all is refused too.
+    port must equal the Host the browser connected to and its scheme the socket's (an http page
+    opens ws://, an https page wss://: an https Origin on a plain socket is another origin), or
+    the Origin must be one of `CSRF_TRUSTED_ORIGINS` (for a proxy that rewrites Host). No Origin
+    at all is refused too.
     """
     origins = [value for name, value in scope.get("headers", []) if name == b"origin"]
     hosts = [value for name, value in scope.get("headers", []) if name == b"host"]
@@ -47,7 +53,13 @@ def same_origin(scope: dict[str, Any]) -> bool:
         return False
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return False
-    if len(hosts) == 1 and parts.netloc == hosts[0].decode("latin-1").strip().lower():
+    # ASGI: "ws" unless the connection is TLS (or uvicorn's --proxy-headers says the client's was).
+    socket_scheme = scope.get("scheme", "ws")
+    if (
+        len(hosts) == 1
+        and parts.netloc == hosts[0].decode("latin-1").strip().lower()
+        and _SOCKET_SCHEMES[parts.scheme] == socket_scheme
+    ):
         return True
     return _trusted_origin(parts.scheme, parts.netloc)
 

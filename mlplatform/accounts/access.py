@@ -9,13 +9,13 @@ permission raises `PermissionDenied` (403): the caller already knows the object 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from mlplatform.accounts.models import ApiToken, Membership, Organization, Role, TokenScope, User
@@ -71,6 +71,9 @@ class Access:
     user: User | None = None
     role: Role | None = None
     token: ApiToken | None = None
+    _projects_found: dict[uuid.UUID, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def perms(self) -> frozenset[Perm]:
@@ -108,8 +111,24 @@ class Access:
         return apps.get_model("projects", "Project").objects.for_access(self)
 
     def project(self, project_id: Any) -> Any:
-        """One visible project by id, or None (a malformed id is just a missing project)."""
-        return find(self.projects(), project_id)
+        """One visible project by id, or None (a malformed id is just a missing project).
+
+        Looked up once per `Access` (one request): a page's decorator and its view share it."""
+        parsed = parse_uuid(project_id)
+        if parsed is None:
+            return None
+        if parsed not in self._projects_found:
+            self._projects_found[parsed] = self.projects().filter(pk=parsed).first()
+        return self._projects_found[parsed]
+
+    def visible(self, queryset: QuerySet[Any], *, via: str = "project") -> QuerySet[Any]:
+        """`queryset` without the objects of projects this caller may not see (teams).
+
+        `via` is the lookup path from the model to its project; objects tied to no project (an
+        organisation token, a channel's test message) stay. Every organisation-wide listing of
+        objects that name a project goes through here, so team restriction hides it everywhere.
+        """
+        return queryset.filter(Q(**{f"{via}__isnull": True}) | Q(**{f"{via}__in": self.projects()}))
 
 
 def parse_uuid(value: Any) -> uuid.UUID | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -249,6 +249,10 @@ class TokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, OrgScopedVi
         "create": Perm.ISSUE_INGEST_TOKENS,  # org tokens need more; the service checks
         "destroy": Perm.ISSUE_INGEST_TOKENS,
     }
+
+    def scope_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # An ingest token names its project: a project hidden by teams hides its tokens too.
+        return self.access.visible(queryset)
 
     @extend_schema(
         request=TokenCreateSerializer,

@@ -7,10 +7,10 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from mlplatform.accounts.access import Access, Perm, access_for_user, get_or_404
+from mlplatform.accounts.access import Access, Perm, access_for_user
 from mlplatform.accounts.models import User
 from mlplatform.querystring import QueryError
 
@@ -30,14 +30,20 @@ class OrgRequest(AuthenticatedHttpRequest):
 
 
 def org_page(perm: Perm = Perm.READ) -> Callable[[OrgView], OrgView]:
-    """Resolve `org_slug` to the signed-in user's `Access` (404 for non-members) and require `perm`;
-    a query parameter the view refuses (`QueryError`) is the 400 page, which names it."""
+    """Resolve `org_slug` to the signed-in user's `Access` (404 for non-members) and require `perm`.
+
+    A page under a project (a `project_id` in its URL) answers 404 for a project the caller does
+    not see, not 403, so a refusal never confirms that a hidden project exists. A query parameter
+    the view refuses (`QueryError`) is the 400 page, which names it.
+    """
 
     def decorator(view: OrgView) -> OrgView:
         @login_required
         @wraps(view)
         def wrapper(request: OrgRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             access = access_for_user(request.user, slug=org_slug)
+            if "project_id" in kwargs:
+                get_project(access, kwargs["project_id"])  # before a 403 or a 405 could answer
             access.require(perm)
             if request.user.last_organization_id != access.organization.pk:
                 User.objects.filter(pk=request.user.pk).update(
@@ -56,4 +62,7 @@ def org_page(perm: Perm = Perm.READ) -> Callable[[OrgView], OrgView]:
 
 def get_project(access: Access, project_id: Any) -> Any:
     """A project the caller sees (teams), by the id in the URL; else `Http404("No such project.")`."""
-    return get_or_404(access.projects(), project_id, "project")
+    project = access.project(project_id)
+    if project is None:
+        raise Http404("No such project.")
+    return project

@@ -303,7 +303,7 @@ def teams(request: HttpRequest, access: Access) -> HttpResponse:
                 messages.success(request, f"Created the team {team.name}.")
                 return redirect(_org_url("org_team", access, team.slug))
     org_teams = Team.objects.filter(organization=access.organization).prefetch_related(
-        "members", "projects"
+        "members", Prefetch("projects", queryset=access.projects())
     )
     return render(
         request,
@@ -429,8 +429,10 @@ def tokens(request: HttpRequest, access: Access) -> HttpResponse:
                     "accounts/token_created.html",
                     {"access": access, "token": token, "secret": secret},
                 )
-    org_tokens = ApiToken.objects.filter(organization=access.organization).select_related(
-        "project", "created_by"
+    org_tokens = access.visible(
+        ApiToken.objects.filter(organization=access.organization).select_related(
+            "project", "created_by"
+        )
     )
     return render(
         request,
@@ -448,7 +450,8 @@ def tokens(request: HttpRequest, access: Access) -> HttpResponse:
 @org_page(Perm.ISSUE_INGEST_TOKENS)
 @require_POST
 def token_revoke(request: HttpRequest, access: Access, token_id: str) -> HttpResponse:
-    token = get_or_404(ApiToken.objects.filter(organization=access.organization), token_id, "token")
+    org_tokens = access.visible(ApiToken.objects.filter(organization=access.organization))
+    token = get_or_404(org_tokens, token_id, "token")
     _attempt(request, lambda: services.revoke_token(access, token=token), f"Revoked {token.name}.")
     return redirect(_org_url("org_tokens", access))
 

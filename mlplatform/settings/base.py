@@ -123,8 +123,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
-# Failed logins: 10 a minute per IP address and 5 per 5 minutes per account. The counters live in the
-# cache, which is Redis outside the embedded default, so every web process shares them.
+# Failed logins: 10 a minute per IP address and 5 per 5 minutes per account and IP address (the
+# adapter adds the address to the key, so nobody can lock an account's owner out from elsewhere).
+# The counters live in the cache, Redis outside the embedded default, so every web process shares them.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "login": "30/m/ip"}
 
 # Closed sign-ups still let invited people create their account from the invitation link.

@@ -4,21 +4,23 @@ route is covered the day it is added."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.urls import URLPattern, get_resolver, reverse
 
 from alerts import urls as alert_page_urls
-from alerts.models import AlertRule, Channel, Silence
+from alerts.models import AlertRule, Channel, Message, Silence
 from collector import urls as collector_page_urls
 from collector.intake import accept_reference
 from collector.models import Collector, LabelBatch, ReferenceDataset, RowBatch, Run
 from mlplatform.accounts import urls as page_urls
-from mlplatform.accounts.models import TokenScope
+from mlplatform.accounts.models import Role, TokenScope
 from mlplatform.api_router import router
 from mlplatform.api_router import urlpatterns as api_urlpatterns
 from projects import urls as project_page_urls
 from tests.accounts.conftest import page_kwargs
-from tests.factories import make_project, make_token
+from tests.factories import add_member, make_project, make_token, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +260,134 @@ def test_an_outsider_gets_404_for_every_collector_api_route(
     assert not RowBatch.objects.filter(collector=collector).exists()
     assert not LabelBatch.objects.filter(collector=collector).exists()
     assert not Run.objects.filter(collector=collector).exists()
+
+
+# ---- the team outsider: a member of Acme outside the team its project is restricted to ---------
+
+
+@pytest.fixture
+def hidden(furnished, acme):
+    """Furnished's project is restricted to the Risk team; make everything that names it easy to
+    spot in a response: a distinctive name, and a message of its alert on the organisation's channel
+    (the channel pages list their messages)."""
+    furnished.project.name = "Zanzibar credit model"
+    furnished.project.save(update_fields=["name"])
+    Message.objects.create(
+        channel=furnished.channel, key="hidden-firing", kind="firing", alert=furnished.alert
+    )
+    return furnished
+
+
+def _secrets_of(f) -> dict[str, str]:
+    """What a team outsider must find nowhere: the project's name and the ids of it and its objects."""
+    return {
+        "project name": f.project.name,
+        "project id": str(f.project.pk),
+        "project id (hex)": f.project.pk.hex,
+        "rule id": str(f.rule.pk),
+        "alert id": str(f.alert.pk),
+        "ingest token id": str(f.token.pk),
+        "ingest token name": f.token.name,
+        "snapshot id": str(f.snapshot.uuid),
+        "collector id": str(f.collector.pk),
+        "silence id": str(f.silence.pk),
+    }
+
+
+def _assert_nothing_named(response, f, what: str) -> None:
+    body = response.content.decode(errors="replace")
+    for name, value in _secrets_of(f).items():
+        assert value not in body, f"{what} shows the hidden project's {name}"
+
+
+@pytest.fixture(params=[Role.MEMBER, Role.VIEWER], ids=["member", "viewer"])
+def team_outsider(request, acme):
+    """A member (or viewer) of Acme in no team: the Risk team's project is hidden from them."""
+    outsider = make_user(f"otto-{request.param}@example.com")
+    add_member(acme, outsider, request.param)
+    return outsider
+
+
+def test_a_team_outsider_gets_404_for_every_page_of_the_hidden_project(
+    client_for, hidden, bob, team_outsider
+):
+    client = client_for(team_outsider)
+    checked = 0
+    for name in org_page_names():
+        assert name is not None
+        url = page_url(name, hidden, bob)
+        pattern = next(p for p in PAGE_PATTERNS if p.name == name)
+        converters = pattern.pattern.converters
+        if "project_id" in converters:
+            # The project's pages: 404, whatever the method and the outsider's role.
+            assert client.get(url).status_code == 404, f"GET {url} ({name})"
+            posted = client.post(url, {"name": "pwned", "role": "owner", "confirm": "acme"})
+            assert posted.status_code == 404, f"POST {url} ({name})"
+            checked += 1
+        elif "token_id" in converters:
+            # The project's ingest token: answered exactly as a token that does not exist.
+            missing = url.replace(str(hidden.token.pk), str(uuid.uuid4()))
+            for method in ("get", "post"):
+                answer = getattr(client, method)(url).status_code
+                assert answer == getattr(client, method)(missing).status_code, f"{method} {url}"
+                assert answer >= 400, f"{method.upper()} {url} ({name})"
+        else:
+            # The organisation's pages open, and name nothing of the project.
+            response = client.get(url)
+            assert response.status_code < 500, f"GET {url} ({name})"
+            _assert_nothing_named(response, hidden, f"GET {url} ({name})")
+    assert checked >= 15  # the project, snapshot, alert and collector pages
+    hidden.token.refresh_from_db()
+    assert hidden.token.revoked_at is None
+    hidden.project.refresh_from_db()
+    assert hidden.project.name == "Zanzibar credit model"
+
+
+def test_a_team_outsider_gets_404_for_every_api_route_of_the_hidden_project(
+    api_for, hidden, bob, team_outsider
+):
+    client = api_for(team_outsider)
+    checked = 0
+    for name, method, url in api_routes(hidden, bob):
+        if method == "head":
+            continue
+        if str(hidden.token.pk) in url:
+            # The project's ingest token: answered exactly as a token that does not exist (a
+            # viewer's DELETE is refused before any lookup).
+            missing = url.replace(str(hidden.token.pk), str(uuid.uuid4()))
+            response = _call(client, method, url)
+            assert response.status_code == _call(client, method, missing).status_code, url
+            assert response.status_code in (403, 404), f"{method.upper()} {url} ({name})"
+            _assert_nothing_named(response, hidden, f"{method.upper()} {url} ({name})")
+        elif str(hidden.project.pk) in url:
+            response = _call(client, method, url)
+            assert response.status_code == 404, f"{method.upper()} {url} ({name})"
+            assert response.json()["error"] == "not_found"
+            checked += 1
+        elif method == "get":
+            response = client.get(url)
+            assert response.status_code < 500, f"GET {url} ({name})"
+            _assert_nothing_named(response, hidden, f"GET {url} ({name})")
+    for name, method, url in collector_api_routes(hidden):
+        if method != "head":
+            response = _call(client, method, url)
+            assert response.status_code == 404, f"{method.upper()} {url} ({name})"
+            checked += 1
+    assert checked >= 30
+    _assert_nothing_named(client.get("/api/v1/me"), hidden, "GET /api/v1/me")
+    hidden.token.refresh_from_db()
+    assert hidden.token.revoked_at is None
+    assert AlertRule.objects.get(pk=hidden.rule.pk).name == "Tests fail"
+
+
+def test_the_team_sees_what_the_outsider_does_not(client_for, api_for, hidden, bob):
+    # bob is in the Risk team: the same pages and answers name the project, so the checks above
+    # look in the right places.
+    tokens_page = client_for(bob).get(reverse("org_tokens", args=[hidden.org.slug]))
+    assert hidden.project.name in tokens_page.content.decode()
+    tokens = api_for(bob).get(f"/api/v1/orgs/{hidden.org.pk}/tokens").json()
+    assert str(hidden.project.pk) in {token["project"] for token in tokens}
+    channel = client_for(bob).get(
+        reverse("alert_channel_edit", args=[hidden.org.slug, hidden.channel.pk])
+    )
+    assert str(hidden.project.pk) in channel.content.decode()

@@ -98,6 +98,59 @@ def test_failed_logins_are_throttled_per_address(alice):
     assert "_auth_user_id" not in client.session
 
 
+def test_a_lock_out_holds_only_for_the_address_that_tried(alice):
+    # Someone who knows alice's address guesses her password from A: A is locked out of her
+    # account, but alice herself, signing in from B, is not.
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
+    for _ in range(5):
+        failed = attacker.post(
+            reverse("account_login"), {"login": alice.email, "password": "wrong"}
+        )
+        assert "Too many failed login attempts" not in failed.content.decode()
+    locked = attacker.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
+    assert "Too many failed login attempts" in locked.content.decode()
+    assert "_auth_user_id" not in attacker.session
+
+    owner = Client(REMOTE_ADDR="198.51.100.20")
+    signed_in = owner.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
+    assert owner.session["_auth_user_id"] == str(alice.pk)
+
+
+def test_an_ipv6_client_is_counted_by_its_network(alice):
+    # One host holds a whole /64: rotating through it does not reset the count.
+    for i in range(5):
+        Client(REMOTE_ADDR=f"2001:db8:0:1::{i + 1}").post(
+            reverse("account_login"), {"login": alice.email, "password": "wrong"}
+        )
+    same_network = Client(REMOTE_ADDR="2001:db8:0:1::99")
+    locked = same_network.post(
+        reverse("account_login"), {"login": alice.email, "password": PASSWORD}
+    )
+    assert "Too many failed login attempts" in locked.content.decode()
+    other_network = Client(REMOTE_ADDR="2001:db8:0:2::1")
+    signed_in = other_network.post(
+        reverse("account_login"), {"login": alice.email, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 302
+
+
+def test_one_address_trying_many_accounts_is_still_throttled(alice):
+    attacker = Client(REMOTE_ADDR="203.0.113.7")
+    for i in range(10):  # ten accounts, two guesses each would be over any per-account limit
+        page = attacker.post(
+            reverse("account_login"), {"login": f"u{i}@example.com", "password": "x"}
+        )
+        assert "Too many failed login attempts" not in page.content.decode()
+    for email in ["u10@example.com", alice.email]:
+        locked = attacker.post(reverse("account_login"), {"login": email, "password": "x"})
+        assert "Too many failed login attempts" in locked.content.decode()
+    # Another address is not affected.
+    other = Client(REMOTE_ADDR="198.51.100.20")
+    signed_in = other.post(reverse("account_login"), {"login": alice.email, "password": PASSWORD})
+    assert signed_in.status_code == 302
+
+
 def test_login_attempts_of_any_kind_are_capped_with_429(db):
     client = Client()
     statuses = {

@@ -121,3 +121,15 @@ def test_teams_in_the_browser(client_for, acme, alice, bob):
     assert not Team.objects.get(organization=acme, slug="risk").members.exists()
     client.post(reverse("org_team_delete", args=[acme.slug, "risk"]))
     assert client.get(team_url).status_code == 404
+
+
+def test_the_teams_page_counts_only_the_projects_the_member_may_see(
+    client_for, projects, acme, bob
+):
+    outsider = make_user("otto@example.com")
+    add_member(acme, outsider, Role.MEMBER)
+    page = client_for(outsider).get(reverse("org_teams", args=[acme.slug])).content.decode()
+    assert "0 projects" in page
+    assert "2 projects" not in page  # Risk's Credit and Shared, Growth's Churn and Shared
+    bob_page = client_for(bob).get(reverse("org_teams", args=[acme.slug])).content.decode()
+    assert "2 projects" in bob_page  # Risk's two, both his to see

@@ -293,12 +293,21 @@ def test_it_refuses_a_member_restricted_out_of_the_project_by_teams(server, worl
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "origin",
-    ["http://evil.example", "other port", "null", "ftp://127.0.0.1", None],
-    ids=["foreign-site", "same-host-other-port", "null", "other-scheme", "missing"],
+    ["http://evil.example", "other port", "https", "null", "ftp://127.0.0.1", None],
+    ids=[
+        "foreign-site",
+        "same-host-other-port",
+        "same-host-and-port-over-https",  # an https page may not open this plain ws:// socket
+        "null",
+        "other-scheme",
+        "missing",
+    ],
 )
 def test_it_refuses_a_cross_site_socket(server, world, bob, origin):
     if origin == "other port":
         origin = f"http://127.0.0.1:{free_port()}"
+    elif origin == "https":
+        origin = server.origin.replace("http://", "https://")
     assert_refused(server, world.p1.pk, cookie=session_cookie(bob), origin=origin)
     assert sockets_in_group(world.p1) == 0
 
