@@ -428,7 +428,13 @@ def accept_labels(
                 f"Label {i}: the target must be a number, a string or a boolean.",
                 {f"labels[{i}].target": "Expected a number, a string or a boolean."},
             )
-        prediction_id = str(item[ID_COLUMN])
+        raw_id = item[ID_COLUMN]
+        if isinstance(raw_id, (dict, list, bool)) or raw_id is None or raw_id == "":
+            raise Rejected(
+                f"Label {i}: the prediction_id must be a non-empty string or a number.",
+                {f"labels[{i}].prediction_id": "Expected a non-empty string or a number."},
+            )
+        prediction_id = str(raw_id)
         for name, text in ((ID_COLUMN, prediction_id), ("target", target)):
             if isinstance(text, str) and NUL in text:  # stored in jsonb, which cannot hold one
                 raise Rejected(

@@ -283,3 +283,14 @@ def test_it_refuses_an_unknown_content_encoding(api_for, collector, ingest_secre
     response = _post(api_for(token=ingest_secret), collector, body, HTTP_CONTENT_ENCODING="br")
     _refused(response, "body")
     assert not RowBatch.objects.exists()
+
+
+@pytest.mark.parametrize("prediction_id", [None, "", True, {"a": 1}, ["a"]], ids=repr)
+def test_it_refuses_labels_whose_id_is_not_a_string_or_a_number(
+    api_for, collector, ingest_secret, prediction_id
+):
+    before = counts()
+    body = [{"prediction_id": "p0", "target": 0}, {"prediction_id": prediction_id, "target": 1}]
+    response = _post(api_for(token=ingest_secret), collector, body, rest="labels")
+    _refused(response, "labels[1].prediction_id")
+    assert counts() == before
