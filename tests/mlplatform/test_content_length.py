@@ -18,7 +18,9 @@ def _post(client, length: str):
     )
 
 
-@pytest.mark.parametrize("length", ["²", "١٢", "１２", "12 ", "-5", "+5", "0x10", "1e3"])
+@pytest.mark.parametrize(
+    "length", ["\u00b2", "\u0661\u0662", "\uff11\uff12", "12 ", "-5", "+5", "0x10", "1e3"]
+)
 def test_a_content_length_that_is_not_ascii_digits_is_a_400(api_for, alice, length):
     response = _post(api_for(alice), length)
     assert response.status_code == 400
