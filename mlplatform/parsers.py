@@ -4,6 +4,7 @@ it (serializers, validators, error reports)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import IO, Any
 
 import orjson
@@ -65,7 +66,7 @@ class StrictJSONParser(JSONParser):
         self,
         stream: IO[bytes] | None,
         media_type: str | None = None,
-        parser_context: dict[str, Any] | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         charset = _charset(media_type or "")
         if charset not in ("", "utf-8", "utf8"):

@@ -176,6 +176,10 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", 1024 * 1024, min_value=1024)
 # The largest snapshot document, decompressed (the request body for ingestion, gzipped or not).
 SNAPSHOT_MAX_BYTES = env.int("SNAPSHOT_MAX_BYTES", 50 * 1024 * 1024, min_value=1024 * 1024)
 
+# How long the server waits for the next piece of a request body before answering 408 (a client
+# that sends less than its Content-Length must not hold the request open).
+HTTP_BODY_READ_TIMEOUT = env.int("HTTP_BODY_READ_TIMEOUT", 10, min_value=1, max_value=300)
+
 # --- Celery: reliable defaults; a task is acknowledged only after it ran ----------------------------
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
