@@ -41,7 +41,7 @@ def write_routes() -> list[tuple[str, str]]:
             methods = [m for m in WRITE_METHODS if hasattr(view_class, m)]
         else:
             methods = []
-        routes += [(pattern.name, method) for method in methods]
+        routes += [(str(pattern.name), str(method)) for method in methods]
     return sorted(set(routes))
 
 
@@ -116,7 +116,7 @@ def test_hostile_json_is_a_400_on_every_write_route(
     # Which requests the view parsed: those must be refused. A route that reads its body raw
     # (ingestion, collector intake) or not at all must still answer a 4xx, never a 500.
     parsed: list[object] = []
-    original = Request._parse
+    original = Request._parse  # type: ignore[attr-defined]
 
     def spy(self: Request) -> object:
         parsed.append(self)
