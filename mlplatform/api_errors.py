@@ -85,6 +85,7 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_MAX_LENGTH_DIGITS = 18
 
 
 class ApiGuardMiddleware:
@@ -109,11 +110,8 @@ class ApiGuardMiddleware:
         view_class = getattr(view_func, "cls", None)
         limit = getattr(settings, getattr(view_class, "max_body_setting", "API_MAX_BODY_BYTES"))
         raw_length = request.META.get("CONTENT_LENGTH") or ""
-        if not raw_length.isdigit():
-            if (
-                raw_length == ""
-                and request.META.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked"
-            ):
+        if raw_length == "":
+            if request.META.get("HTTP_TRANSFER_ENCODING", "").lower() != "chunked":
                 return None  # no body at all
             return JsonResponse(
                 error_body(
@@ -122,11 +120,23 @@ class ApiGuardMiddleware:
                 ),
                 status=411,
             )
-        if int(raw_length) > limit:
+        # ASCII digits only: str.isdigit() accepts "²" and other digits that int() refuses.
+        if not (raw_length.isascii() and raw_length.isdecimal()):
+            return JsonResponse(
+                error_body(
+                    "bad_request",
+                    f"Content-Length: {raw_length[:20]!r} is not a number of bytes.",
+                ),
+                status=400,
+            )
+        # No real body has a length of 20 digits, and int() refuses numbers over 4,300 digits.
+        length = int(raw_length) if len(raw_length) <= _MAX_LENGTH_DIGITS else None
+        if length is None or length > limit:
+            size = f"{length:,} bytes" if length is not None else f"{len(raw_length)} digits long"
             return JsonResponse(
                 error_body(
                     "request_too_large",
-                    f"The body is {int(raw_length):,} bytes; this endpoint accepts at most {limit:,}.",
+                    f"The body is {size}; this endpoint accepts at most {limit:,} bytes.",
                 ),
                 status=413,
             )

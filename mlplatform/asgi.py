@@ -1,6 +1,8 @@
 """The ASGI application: Django for HTTP, Channels for websockets (served by uvicorn)."""
 
+import asyncio
 import os
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlplatform.settings.local")
 
@@ -13,15 +15,87 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 # Set up Django (the app registry) before anything imports models, consumers included.
 django_application = get_asgi_application()
 
+import orjson  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from mlplatform.api_errors import error_body  # noqa: E402
 from mlplatform.routing import websocket_urlpatterns  # noqa: E402
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+
+
+class BodyReadTimeout:
+    """Answer 408 when a request's body stops arriving: no piece of it for `timeout` seconds.
+
+    uvicorn bounds the wait between requests on a connection, not the wait for the rest of a body,
+    and Django reads the whole body before the view runs: a client that sends less than its
+    Content-Length would hold the request open for as long as it likes. Once the body is complete,
+    `receive` is left unbounded (Django then waits on it for the client's disconnect).
+    """
+
+    def __init__(self, app: Any, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        body_complete = False
+        response_started = False
+        timed_out = False
+
+        async def bounded_receive() -> Message:
+            nonlocal body_complete, timed_out
+            if body_complete:
+                return await receive()
+            try:
+                message: Message = await asyncio.wait_for(receive(), self.timeout)
+            except TimeoutError:
+                body_complete = timed_out = True
+                if not response_started:
+                    await _answer_408(send, self.timeout)
+                # Django stops reading (RequestAborted) and sends nothing more.
+                return {"type": "http.disconnect"}
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_complete = True
+            return message
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal response_started
+            if timed_out:
+                return  # the 408 has been sent: nothing else may follow it
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        await self.app(scope, bounded_receive, tracked_send)
+
+
+async def _answer_408(send: Any, timeout: float) -> None:
+    body = orjson.dumps(
+        error_body(
+            "request_timeout",
+            f"The body stopped arriving: nothing for {timeout:g} seconds before its "
+            "Content-Length was reached.",
+        )
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": 408, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
 
 application = ProtocolTypeRouter(
     {
-        "http": django_application,
+        "http": BodyReadTimeout(django_application, settings.HTTP_BODY_READ_TIMEOUT),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -5,7 +5,7 @@ what `make demo` runs; it is for trying the platform, not for serving a team.
 """
 
 from mlplatform.settings.base import *  # noqa: F403
-from mlplatform.settings.base import VAR_DIR, env
+from mlplatform.settings.base import VAR_DIR, content_security_policy, env
 from mlplatform.settings.env import ensure_dir
 
 DEBUG = env.bool("DEBUG", True)
@@ -13,6 +13,7 @@ SECRET_KEY = env.str(
     "SECRET_KEY", "local-only-insecure-key-never-use-in-production-0123456789abcdefghijklmnop"
 )
 SITE_URL = env.url("SITE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
+SECURE_CSP = content_security_policy(SITE_URL)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
 ensure_dir(VAR_DIR)

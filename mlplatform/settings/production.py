@@ -6,7 +6,7 @@ Everything comes from the environment and is checked at start-up; see docs/opera
 from urllib.parse import urlsplit
 
 from mlplatform.settings.base import *  # noqa: F403
-from mlplatform.settings.base import env, redis_cache, redis_channel_layer
+from mlplatform.settings.base import content_security_policy, env, redis_cache, redis_channel_layer
 from mlplatform.settings.env import EnvError, secret_key
 
 
@@ -21,6 +21,7 @@ DEBUG = False
 SECRET_KEY = secret_key(env)
 SITE_URL = env.url("SITE_URL", schemes=("https", "http"))
 _site = urlsplit(SITE_URL)
+SECURE_CSP = content_security_policy(SITE_URL)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", [_site.hostname])
 CSRF_TRUSTED_ORIGINS = env.list(
     "CSRF_TRUSTED_ORIGINS", [f"{_site.scheme}://{_site.netloc}"], item=_origin
@@ -80,4 +81,3 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-X_FRAME_OPTIONS = "DENY"

@@ -4,12 +4,19 @@ import os
 from typing import Any
 
 from mlplatform.settings.base import *  # noqa: F403
-from mlplatform.settings.base import STATIC_ROOT, env, redis_cache, redis_channel_layer
+from mlplatform.settings.base import (
+    STATIC_ROOT,
+    content_security_policy,
+    env,
+    redis_cache,
+    redis_channel_layer,
+)
 from mlplatform.settings.env import ensure_dir
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJ"
 SITE_URL = "http://testserver"
+SECURE_CSP = content_security_policy(SITE_URL)
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 DATABASES = {"default": env.database("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")}
