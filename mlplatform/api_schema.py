@@ -1,5 +1,6 @@
-"""OpenAPI generation (drf-spectacular): every operation also documents the error answers the
-platform gives it, in the one error format of mlplatform.api_errors."""
+"""What the API says about itself: the OpenAPI schema (drf-spectacular), where every operation also
+documents the error answers the platform gives it in the one error format of mlplatform.api_errors,
+and the answer to OPTIONS."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any, Literal
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_parameter_type
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.metadata import BaseMetadata
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -88,3 +92,22 @@ class AutoSchema(SpectacularAutoSchema):
                 },
             )
         return responses
+
+
+class ApiMetadata(BaseMetadata):
+    """OPTIONS: the endpoint's name, description and formats; the methods are in the Allow header
+    and the request and response shapes in the OpenAPI schema (/api/schema/).
+
+    DRF's SimpleMetadata would describe `serializer_class`'s fields for POST and PUT, calling
+    get_object() on the way: that is a 500 on a viewset without a serializer or without a `pk` in
+    its URL, and a wrong answer on ours, whose input is checked by each app's validation module
+    rather than by the serializer that renders the output."""
+
+    def determine_metadata(self, request: Request, view: APIView) -> dict[str, Any]:
+        return {
+            "name": view.get_view_name(),
+            "description": view.get_view_description(),
+            "renders": [renderer.media_type for renderer in view.renderer_classes],
+            "parses": [parser.media_type for parser in view.parser_classes],
+            "schema": "/api/schema/",
+        }
