@@ -40,6 +40,10 @@ ERRORS = {
 }
 
 
+# An item of the answer of a `list` action documented in docs/ rather than by a serializer:
+# drf-spectacular makes the action's answer an array of it.
+LIST_ITEM = {"type": "object", "additionalProperties": True}
+
 # Every id in our URLs is a UUID (the lookup of teams, tokens and invitations is "pk").
 UUID_PARAMETERS = {
     "org_id": "The organisation's id.",
@@ -72,7 +76,11 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["411", "413", "415"]
-        codes += list(getattr(self.view, "openapi_extra_errors", ()))
+        # A view's own: a tuple for all its operations, or a dict of them by action.
+        extra = getattr(self.view, "openapi_extra_errors", ())
+        if isinstance(extra, dict):
+            extra = extra.get(getattr(self.view, "action", None), ())
+        codes += list(extra)
         return codes
 
     def _get_response_bodies(
