@@ -5,7 +5,7 @@ documents for the operation, and a body matching the schema. Path parameters nam
 objects three times in four, so the requests reach past the 404s into the views.
 
 Bounded for CI (a few examples per operation, under 3 minutes on 2 busy cores); `--fuzz-long`
-sends many more (docs/operations.md, "Testing")."""
+sends many more (docs/operations.md, "The API fuzzing gate")."""
 
 from __future__ import annotations
 
