@@ -279,8 +279,6 @@ def fuzz_operation(
         tally.sent += 1
         tally.http += time.monotonic() - t0
         tally.statuses[response.status_code] += 1
-        if response.status_code == 401:
-            print("401", case.as_curl_command(), response.text[:200])
         if response.status_code >= 500:
             known = _known(case)
             if known is not None:
