@@ -56,9 +56,11 @@ from tests.processes import BIN, Process, child_environment, free_port, running
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
-EXAMPLES = 8  # per operation and generation mode: about 16 requests per operation
+EXAMPLES = 6  # per operation and generation mode: about 12 requests per operation
 LONG_EXAMPLES = 200  # with --fuzz-long: about 30,000 requests
-BUDGET_SECONDS = 180  # the bounded run's whole time, server start and seeding included
+# The bounded run takes 1.5 to 3 minutes, server start and seeding included, depending on how busy
+# the machine is; this guard fails only when it grows well beyond that.
+BUDGET_SECONDS = 240
 
 
 # ---- what other fixes of issue 13 cover -----------------------------------------------------------
@@ -88,6 +90,14 @@ def _calendar_end_in_query(case: Any) -> bool:
     return any(re.match(r"\s*(9999|0001|0000)", v) for v in _query_values(case))
 
 
+def _offset_beyond_postgres(case: Any) -> bool:
+    # PostgreSQL refuses a time-zone displacement of 16 hours or more, which Python accepts
+    # (?until=0479-01-26T09:41:48+19:14): querystring.instant should hand on the time in UTC.
+    return any(
+        re.search(r"[+-](1[6-9]|2\d):?\d\d(:?\d\d(\.\d+)?)?$", v) for v in _query_values(case)
+    )
+
+
 def _nul_in_ingested_body(case: Any) -> bool:
     ingesting = case.operation.path.endswith(("/snapshots", "/data", "/labels"))
     return ingesting and case.method == "POST" and "\\u0000" in json.dumps(case.body)
@@ -107,6 +117,7 @@ KNOWN_UNTIL_MERGE = [
         "out-of-range integer in the query string", "querystring fix (i13)", _huge_integer_in_query
     ),
     Known("date at the calendar's end", "querystring fix (i13)", _calendar_end_in_query),
+    Known("time-zone offset of 16 h or more", "querystring fix (i13)", _offset_beyond_postgres),
     Known("NUL in an ingested body", "ingestion NUL/gzip fix (i13)", _nul_in_ingested_body),
 ]
 
