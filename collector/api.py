@@ -29,6 +29,7 @@ from collector.validation import clean_collector
 from mlplatform.accounts.access import Perm, get_or_404
 from mlplatform.accounts.scoped_api import ProjectScopedViewSet
 from mlplatform.api_errors import error_body
+from mlplatform.api_schema import LIST_ITEM
 from projects.models import Project
 
 
@@ -44,7 +45,7 @@ class ProjectCollectorViewSet(ProjectScopedViewSet[Collector]):
     queryset = Collector.objects.all()
     action_permissions = {"create": Perm.WRITE}
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: LIST_ITEM})
     def list(self, request: Request, **kwargs: Any) -> Response:
         return Response([collector_json(c) for c in self.get_queryset().order_by("name")])
 
@@ -63,6 +64,7 @@ class CollectorViewSet(ProjectScopedViewSet[Collector]):
     queryset = Collector.objects.all()
     missing = "collector"
     max_body_setting = "COLLECTOR_MAX_BODY_BYTES"
+    openapi_extra_errors = {"data": ("409",), "run": ("409",)}  # disabled; nothing to run
     action_permissions = {
         "partial_update": Perm.WRITE,
         "destroy": Perm.WRITE,

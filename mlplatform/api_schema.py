@@ -1,5 +1,6 @@
-"""OpenAPI generation (drf-spectacular): every operation also documents the error answers the
-platform gives it, in the one error format of mlplatform.api_errors."""
+"""What the API says about itself: the OpenAPI schema (drf-spectacular), where every operation also
+documents the error answers the platform gives it in the one error format of mlplatform.api_errors,
+and the answer to OPTIONS."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any, Literal
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_parameter_type
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework.metadata import BaseMetadata
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -35,6 +39,10 @@ ERRORS = {
     "429": "Rate limit reached: retry after the `Retry-After` header's seconds.",
 }
 
+
+# An item of the answer of a `list` action documented in docs/ rather than by a serializer:
+# drf-spectacular makes the action's answer an array of it.
+LIST_ITEM = {"type": "object", "additionalProperties": True}
 
 # Every id in our URLs is a UUID (the lookup of teams, tokens and invitations is "pk").
 UUID_PARAMETERS = {
@@ -68,7 +76,11 @@ class AutoSchema(SpectacularAutoSchema):
             codes.append("404")
         if self.method in ("POST", "PUT", "PATCH"):
             codes += ["411", "413", "415"]
-        codes += list(getattr(self.view, "openapi_extra_errors", ()))
+        # A view's own: a tuple for all its operations, or a dict of them by action.
+        extra = getattr(self.view, "openapi_extra_errors", ())
+        if isinstance(extra, dict):
+            extra = extra.get(getattr(self.view, "action", None), ())
+        codes += list(extra)
         return codes
 
     def _get_response_bodies(
@@ -88,3 +100,22 @@ class AutoSchema(SpectacularAutoSchema):
                 },
             )
         return responses
+
+
+class ApiMetadata(BaseMetadata):
+    """OPTIONS: the endpoint's name, description and formats; the methods are in the Allow header
+    and the request and response shapes in the OpenAPI schema (/api/schema/).
+
+    DRF's SimpleMetadata would describe `serializer_class`'s fields for POST and PUT, calling
+    get_object() on the way: that is a 500 on a viewset without a serializer or without a `pk` in
+    its URL, and a wrong answer on ours, whose input is checked by each app's validation module
+    rather than by the serializer that renders the output."""
+
+    def determine_metadata(self, request: Request, view: APIView) -> dict[str, Any]:
+        return {
+            "name": view.get_view_name(),
+            "description": view.get_view_description(),
+            "renders": [renderer.media_type for renderer in view.renderer_classes],
+            "parses": [parser.media_type for parser in view.parser_classes],
+            "schema": "/api/schema/",
+        }

@@ -31,6 +31,7 @@ from mlplatform.accounts.access import Access, Perm
 from mlplatform.accounts.models import Team
 from mlplatform.accounts.scoped_api import OrgScopedViewSet, ProjectScopedViewSet
 from mlplatform.api_errors import error_body
+from mlplatform.api_schema import LIST_ITEM
 from projects import series as series_reading
 from projects import services
 from projects.ingestion import SnapshotConflict, SnapshotRejected, ingest_snapshot
@@ -46,6 +47,7 @@ from projects.models import (
 from projects.serializers import (
     ProjectSerializer,
     ProjectWriteSerializer,
+    SnapshotPageSerializer,
     SnapshotSerializer,
     snapshot_with_document,
 )
@@ -173,7 +175,7 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet[Snapshot]):
     lookup_url_kwarg = "snapshot_id"
     # Ingestion accepts documents up to SNAPSHOT_MAX_BYTES (see ApiGuardMiddleware).
     max_body_setting = "SNAPSHOT_MAX_BYTES"
-    openapi_extra_errors = ("409",)
+    openapi_extra_errors = {"create": ("409",)}
     action_permissions = {
         "create": Perm.INGEST,
         "destroy": Perm.MANAGE_PROJECTS,
@@ -208,7 +210,7 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet[Snapshot]):
             OpenApiParameter("limit", int, description="Page size, 1 to 500 (default 100)."),
             OpenApiParameter("cursor", str, description="The `next` value of the previous page."),
         ],
-        responses=SnapshotSerializer(many=True),
+        responses=SnapshotPageSerializer,
     )
     def list(self, request: Request, **kwargs: Any) -> Response:
         snapshots = cast(SnapshotQuerySet, self.get_queryset())  # Snapshot.objects' own queryset
@@ -297,7 +299,7 @@ class MetricsViewSet(ProjectScopedViewSet[MetricSeries]):
 
     queryset = MetricSeries.objects.all()
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: LIST_ITEM})
     def list(self, request: Request, **kwargs: Any) -> Response:
         grouped: dict[str, dict[str, Any]] = {}
         for one in self.get_queryset().order_by("metric_id", "field"):

@@ -72,6 +72,10 @@ class DashboardViewSet(ProjectScopedViewSet[Dashboard]):
     """A project's dashboard: read by anyone who sees the project, changed by members."""
 
     queryset = Dashboard.objects.all()
+    # Saved by someone else since the version read.
+    openapi_extra_errors = dict.fromkeys(
+        ("update", "add_panel", "delete_panel", "add_presets"), ("409",)
+    )
     action_permissions = {
         "update": Perm.WRITE,
         "add_panel": Perm.WRITE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from mlplatform.accounts.serializers import StrictSerializer
@@ -45,6 +46,8 @@ class SnapshotSerializer(serializers.ModelSerializer):
     metrics = serializers.IntegerField(source="metric_count", read_only=True)
     points = serializers.IntegerField(source="point_count", read_only=True)
     processed = serializers.SerializerMethodField()
+    # As in the document: no name is null, not "" (see to_representation).
+    name = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = Snapshot
@@ -76,6 +79,16 @@ class SnapshotSerializer(serializers.ModelSerializer):
 
     def get_processed(self, snapshot: Snapshot) -> bool:
         return snapshot.processed_at is not None
+
+
+@extend_schema_serializer(many=False)  # a page of the list, not a list (the schema would guess)
+class SnapshotPageSerializer(serializers.Serializer):
+    """A page of the snapshot list (the documentation's shape; the view builds the page)."""
+
+    results = SnapshotSerializer(many=True)
+    next = serializers.CharField(
+        allow_null=True, help_text="The `cursor` of the next page; null on the last page."
+    )
 
 
 def snapshot_with_document(snapshot: Snapshot, document: dict[str, Any]) -> dict[str, Any]:

@@ -98,3 +98,11 @@ def _drop_the_task_queue() -> Iterator[None]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Browser tests last: they are the slowest, and a failure elsewhere should show first.
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--fuzz-long",
+        action="store_true",
+        help="tests/test_fuzz_api.py: many more generated requests per API operation (minutes)",
+    )

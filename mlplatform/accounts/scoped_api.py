@@ -25,9 +25,11 @@ from mlplatform.accounts.access import (
     access_for_request,
     get_or_404,
 )
+from mlplatform.api_schema import ApiMetadata
 
 _SEALED = ("initial", "get_queryset", "get_object")
-_READ_ACTIONS = ("list", "retrieve")
+# "metadata" is DRF's name for OPTIONS: what the endpoint is, which anyone who reads it may know.
+_READ_ACTIONS = ("list", "retrieve", "metadata")
 
 
 class OrgScopedViewSet[M: Model](GenericViewSet):
@@ -42,6 +44,7 @@ class OrgScopedViewSet[M: Model](GenericViewSet):
     default_permission: ClassVar[Perm] = Perm.WRITE
     access: Access
     queryset: QuerySet[M] | None  # subclasses set a QuerySet, never a bare manager
+    metadata_class = ApiMetadata  # OPTIONS reads no serializer and no object
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -28,7 +28,7 @@ from mlplatform.accounts.validation import (
 def linked[F: serializers.Field](relation: str, attribute: str, field: type[F]) -> F:
     """A read-only field showing `attribute` of the row that `relation` links to, or null when it
     links to none (a `created_by` user's email, a `snapshot`'s public id)."""
-    return field(source=f"{relation}.{attribute}", read_only=True, default=None)
+    return field(source=f"{relation}.{attribute}", read_only=True, default=None, allow_null=True)
 
 
 class StrictSerializer(serializers.Serializer):

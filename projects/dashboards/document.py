@@ -260,7 +260,13 @@ def clean_spec(raw: Any) -> dict[str, Any]:
     check = _Checker()
     if not isinstance(raw, dict):
         raise ValidationError({"tabs": "Expected an object with a list of tabs."})
-    if len(orjson.dumps(raw)) > MAX_SPEC_BYTES:
+    try:
+        size = len(orjson.dumps(raw))
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits, or nested deeper than 254
+        raise ValidationError(
+            {"tabs": "Not a dashboard: integers must fit in 64 bits and nesting be shallow."}
+        ) from None
+    if size > MAX_SPEC_BYTES:
         raise ValidationError({"tabs": f"A dashboard is at most {MAX_SPEC_BYTES // 1024} KiB."})
     check.unknown(raw, "dashboard", ("tabs", "version", "updated_at"))
     tabs_raw = raw.get("tabs")

@@ -439,6 +439,15 @@ HOSTILE = [
         ).replace(b"Infinity", b"1e400"),
         "application/json",
     ),
+    # An integer beyond 64 bits, which the document's size check could not write (found by the
+    # fuzzing gate, tests/test_fuzz_api.py), at the top and inside a panel.
+    ("put", "", json.dumps({"tabs": [], "x": 2**64}).encode(), "application/json"),
+    (
+        "put",
+        "",
+        _one_panel({"type": "text", "title": "t", "text": "x", "width": -(2**70)}),
+        "application/json",
+    ),
     ("post", "/panels", b"[1, 2]", "application/json"),
     ("post", "/panels", json.dumps({"tab": ["x"], "panel": {}}).encode(), "application/json"),
     ("post", "/panels", json.dumps({"tab": "x" * 100, "panel": {}}).encode(), "application/json"),
