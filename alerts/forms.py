@@ -34,6 +34,7 @@ from alerts.validation import (
     clean_silence,
 )
 from mlplatform.accounts.models import Organization, Role
+from mlplatform.instants import InstantField
 from projects.models import MetricSeries, Project, Snapshot, TestOutcome
 
 # Tests offered by a "tests failed" rule: those of the project's newest snapshots.
@@ -426,7 +427,7 @@ CHANNEL_FORMS: dict[str, type[ChannelForm]] = {
 
 
 def _moment(label: str, *, required: bool = True) -> forms.DateTimeField:
-    return forms.DateTimeField(
+    return InstantField(
         label=label,
         required=required,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -15,6 +15,7 @@ from alerts.models import AlertRule, Channel, ChannelKind, RuleKind, Severity, S
 from mlplatform.accounts.access import parse_uuid
 from mlplatform.accounts.models import Organization, Role
 from mlplatform.accounts.validation import column_max_length
+from mlplatform.instants import in_utc
 from projects.models import MetricSeries, Project, TestOutcome
 
 RULE_FIELDS = (
@@ -163,7 +164,10 @@ def _datetime(value: Any, *, required: bool) -> datetime | None:
             ) from None
     if not isinstance(value, datetime):
         raise ValidationError("Expected an ISO 8601 date and time, e.g. 2026-11-01T00:00:00Z.")
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        return in_utc(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 # ---- rules --------------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mlplatform.accounts.access import parse_uuid
+from mlplatform.instants import OUTSIDE_THE_CALENDAR, in_utc
 
 # The dashboard's preset time ranges; "all" and "custom" (with since and until) besides.
 RANGES = {
@@ -135,12 +136,10 @@ def instant(raw: str, name: str, *, dates: bool = False) -> datetime:
         what = "a date or an ISO 8601 time" if dates else "an ISO 8601 date and time"
         example = _DATE_EXAMPLE if dates else _ISO_EXAMPLE
         raise QueryError(name, f"{raw!r} is not {what}, {example}") from None
-    value = value if value.tzinfo else value.replace(tzinfo=UTC)
     try:
-        value.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00+05:00: no such time in UTC, nor in the database
-        raise QueryError(name, f"{raw!r} is outside the years 1 to 9999 in UTC.") from None
-    return value
+        return in_utc(value)
+    except ValueError:
+        raise QueryError(name, f"{raw!r} is {OUTSIDE_THE_CALENDAR}.") from None
 
 
 def day_after(value: datetime) -> datetime:

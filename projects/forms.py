@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from mlplatform.accounts.models import Team
+from mlplatform.instants import InstantField
 from projects.validation import (
     PROJECT_DESCRIPTION_MAX_LENGTH,
     PROJECT_NAME_MAX_LENGTH,
@@ -39,8 +40,8 @@ class ProjectTeamsForm(forms.Form):
 
 
 class SnapshotFilterForm(forms.Form):
-    since = forms.DateTimeField(required=False, widget=forms.DateInput({"type": "date"}))
-    until = forms.DateTimeField(required=False, widget=forms.DateInput({"type": "date"}))
+    since = InstantField(required=False, widget=forms.DateInput({"type": "date"}))
+    until = InstantField(required=False, widget=forms.DateInput({"type": "date"}))
     tag = forms.CharField(required=False, max_length=TAG_MAX_LENGTH)
     status = forms.ChoiceField(
         required=False,

@@ -12,11 +12,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -61,65 +60,6 @@ LONG_EXAMPLES = 200  # with --fuzz-long: about 30,000 requests
 # The bounded run takes 1.5 to 3 minutes, server start and seeding included, depending on how busy
 # the machine is; this guard fails only when it grows well beyond that.
 BUDGET_SECONDS = 240
-
-
-# ---- what other fixes of issue 13 cover -----------------------------------------------------------
-# Server errors of these classes are counted and printed but do not fail the gate until the named
-# fix is merged; then its entry goes. Each matches the request, never the answer.
-
-
-def _query_values(case: Any) -> Iterator[str]:
-    for value in (case.query or {}).values():
-        for one in value if isinstance(value, list) else [value]:
-            yield str(one)
-
-
-def _unicode_digits(case: Any) -> bool:
-    return any(ch.isdigit() and not ch.isascii() for v in _query_values(case) for ch in v)
-
-
-def _nul_in_query(case: Any) -> bool:
-    return any("\x00" in v for v in _query_values(case))
-
-
-def _huge_integer_in_query(case: Any) -> bool:
-    return any(re.fullmatch(r"\s*[-+]?\d{19,}\s*", v) for v in _query_values(case))
-
-
-def _calendar_end_in_query(case: Any) -> bool:
-    return any(re.match(r"\s*(9999|0001|0000)", v) for v in _query_values(case))
-
-
-def _offset_beyond_postgres(case: Any) -> bool:
-    # PostgreSQL refuses a time-zone displacement of 16 hours or more, which Python accepts
-    # (?until=0479-01-26T09:41:48+19:14): querystring.instant should hand on the time in UTC.
-    return any(
-        re.search(r"[+-](1[6-9]|2\d):?\d\d(:?\d\d(\.\d+)?)?$", v) for v in _query_values(case)
-    )
-
-
-def _nul_in_ingested_body(case: Any) -> bool:
-    ingesting = case.operation.path.endswith(("/snapshots", "/data", "/labels"))
-    return ingesting and case.method == "POST" and "\\u0000" in json.dumps(case.body)
-
-
-@dataclass(frozen=True)
-class Known:
-    name: str
-    owner: str  # the fix that removes it
-    matches: Callable[[Any], bool]
-
-
-KNOWN_UNTIL_MERGE = [
-    Known("unicode digits in the query string", "querystring fix (i13)", _unicode_digits),
-    Known("NUL in the query string", "querystring fix (i13)", _nul_in_query),
-    Known(
-        "out-of-range integer in the query string", "querystring fix (i13)", _huge_integer_in_query
-    ),
-    Known("date at the calendar's end", "querystring fix (i13)", _calendar_end_in_query),
-    Known("time-zone offset of 16 h or more", "querystring fix (i13)", _offset_beyond_postgres),
-    Known("NUL in an ingested body", "ingestion NUL/gzip fix (i13)", _nul_in_ingested_body),
-]
 
 
 # ---- the seeded organisation -----------------------------------------------------------------------
@@ -232,17 +172,14 @@ class Tally:
     real_paths: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     server_errors: int = 0
-    excused: Counter[str] = field(default_factory=Counter)
     failures: dict[tuple[str, str], str] = field(default_factory=dict)  # (operation, kind) -> one
 
     def report(self, seconds: float) -> str:
-        by_class = ", ".join(f"{n} {name}" for name, n in self.excused.items()) or "none"
         return (
             f"fuzz: {self.operations} operations, {self.sent} requests "
             f"({self.real_paths} with real path ids), {self.server_errors} server errors, "
             f"{len(self.failures)} distinct failures, in {seconds:.0f}s (http {self.http:.0f}s); "
-            f"statuses {dict(sorted(self.statuses.items()))}; "
-            f"excused until merge: {by_class}"
+            f"statuses {dict(sorted(self.statuses.items()))}"
         )
 
 
@@ -251,10 +188,6 @@ def _order(operation: Any) -> tuple[int, str]:
     if operation.method.upper() == "DELETE":
         return (1, f"{9 - operation.path.count('/')}{operation.path}")
     return (0, operation.label)
-
-
-def _known(case: Any) -> Known | None:
-    return next((k for k in KNOWN_UNTIL_MERGE if k.matches(case)), None)
 
 
 def fuzz_operation(
@@ -291,10 +224,6 @@ def fuzz_operation(
         tally.http += time.monotonic() - t0
         tally.statuses[response.status_code] += 1
         if response.status_code >= 500:
-            known = _known(case)
-            if known is not None:
-                tally.excused[known.name] += 1
-                return
             tally.server_errors += 1
         try:
             case.validate_response(response, checks=CHECKS)
@@ -349,6 +278,6 @@ def test_no_operation_answers_a_server_error_or_off_schema(server, alice, bob, r
     assert tally.real_paths > tally.operations  # the ids reached real objects
     assert tally.server_errors == 0, tally.report(seconds) + "\n" + process.output[-6000:]
     assert not tally.failures, tally.report(seconds)
-    assert "Traceback" not in process.output or tally.excused, process.output[-4000:]
+    assert "Traceback" not in process.output, process.output[-4000:]
     if examples == EXAMPLES:
         assert seconds < BUDGET_SECONDS, tally.report(seconds)

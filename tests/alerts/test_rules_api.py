@@ -4,6 +4,7 @@ field, read by viewers and read tokens."""
 from __future__ import annotations
 
 from datetime import timedelta
+from datetime import timezone as timezone_of
 
 import pytest
 from django.utils import timezone
@@ -441,3 +442,14 @@ def test_hostile_silences_are_refused_not_a_500(api_for, churn, bob):
     ]:
         response = api.post(url, body, format="json")
         assert response.status_code == 400, (body, response.content)
+
+
+def test_a_silence_given_with_an_offset_postgresql_refuses_is_stored_in_utc(api_for, churn, bob):
+    # Python takes offsets up to 24 h; PostgreSQL refuses 16 h or more: times go on in UTC.
+    far_east = timezone_of(timedelta(hours=19, minutes=14))
+    ends_at = (timezone.now() + timedelta(hours=1)).astimezone(far_east).replace(microsecond=0)
+    response = api_for(bob).post(
+        f"/api/v1/projects/{churn.pk}/silences", {"ends_at": ends_at.isoformat()}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert Silence.objects.get().ends_at == ends_at

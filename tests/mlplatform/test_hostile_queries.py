@@ -35,6 +35,7 @@ LAST_DAY = "9999-12-31"  # the day after it is not a date
 FIRST_DAY = "0001-01-01"
 FIRST_INSTANT_EAST = "0001-01-01T00:00:00+05:00"  # before year 1 in UTC
 LAST_INSTANT_WEST = "9999-12-31T23:00:00-05:00"  # after year 9999 in UTC
+FAR_OFFSET = "2026-01-26T09:41:48+19:14"  # Python takes it, PostgreSQL refuses offsets past 15:59
 HOSTILE = [
     SUPERSCRIPT,
     HUGE,
@@ -44,6 +45,7 @@ HOSTILE = [
     FIRST_DAY,
     FIRST_INSTANT_EAST,
     LAST_INSTANT_WEST,
+    FAR_OFFSET,
 ]
 
 # What each API parameter does with a hostile value, by what the parameter is: a number, one of a
@@ -63,7 +65,7 @@ def api_designed(name: str, value: str) -> set[int]:
         # metric and field name a series together: a series of any other name is not there.
         return {400} if value == NUL else {200, 404} if name in ("metric", "field") else {200}
     if name in TIMES:
-        return {200} if value in (LAST_DAY, FIRST_DAY) else {400}
+        return {200} if value in (LAST_DAY, FIRST_DAY, FAR_OFFSET) else {400}
     if name in LOOKUPS:
         return {404}
     raise AssertionError(f"No design for the parameter {name!r}: add it above.")
