@@ -423,9 +423,7 @@ class CollectorClient:
             "labels_failed": labels.failed,
             "labels_dropped": labels.dropped,
             "labels_spooled": labels.spool.rows if labels.spool is not None else 0,
-            "spool_bytes": self.spool_max_bytes - self._spool_room_locked()
-            if self.spool_dir is not None
-            else 0,
+            "spool_bytes": sum(lane.spool.bytes for lane in self._lanes if lane.spool is not None),
             "last_error": self._last_error,
         }
 
