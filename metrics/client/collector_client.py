@@ -294,6 +294,7 @@ class CollectorClient:
     def _enqueue(self, lane: _Lane, items: list[dict[str, Any]]) -> int:
         warning = None
         with self._cond:
+            self._forget_the_parent_locked()
             room = 0 if self._closing else max(0, self.max_queue - len(lane.items))
             if len(items) > room and lane.spool is not None and not self._closing:
                 kept = self._spool_locked(lane, items)
@@ -375,19 +376,27 @@ class CollectorClient:
             f"platform is unreachable or slower than the service (stats: {self._stats_locked()})."
         )
 
+    def _forget_the_parent_locked(self) -> None:
+        """In a process forked after the client was made: the queue it inherited and the spool
+        directory it shares are the parent's to send (two senders would send rows twice), so
+        the child forgets them and does without a spool."""
+        if self._spool_pid == os.getpid():
+            return
+        if any(lane.spool is not None for lane in self._lanes):
+            logger.warning(
+                "%r: not using the spool in a forked process; make the client there.", self
+            )
+        for lane in self._lanes:
+            lane.done = lane.queued  # queued, in flight or spooled: no flush here waits on it
+            lane.items.clear()
+            lane.spool = None
+        self._spool_pid = os.getpid()
+
     def _start_locked(self) -> None:
         # is_alive also restarts the thread in a process forked after the first send.
         if self._thread is not None and self._thread.is_alive():
             return
-        if self._spool_pid != os.getpid():
-            # A process forked after the client was made shares its spool directory with the
-            # parent: two senders of one spool would send rows twice. The child does without.
-            logger.warning(
-                "%r: not using the spool in a forked process; make the client there.", self
-            )
-            for lane in self._lanes:
-                lane.spool = None
-            self._spool_pid = os.getpid()
+        self._forget_the_parent_locked()
         self._thread = threading.Thread(
             target=self._run, name=f"CollectorClient-{self.collector_id[:8]}", daemon=True
         )
@@ -431,6 +440,7 @@ class CollectorClient:
         """Send what is queued now without waiting for batches to fill, and wait until all of it
         is sent or has failed (see `stats`); False if `timeout` seconds passed first."""
         with self._cond:
+            self._forget_the_parent_locked()
             targets = [(lane, lane.queued) for lane in self._lanes]
 
             def finished() -> bool:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -247,3 +249,35 @@ def test_a_spool_directory_is_used_by_one_client_at_a_time(platform, tmp_path):
             CollectorClient(COLLECTOR, url=platform.url, token=TOKEN, spool_dir=tmp_path)
     finally:
         first.close(timeout=5)
+
+
+def test_a_forked_process_leaves_the_parents_rows_to_the_parent(platform, tmp_path):
+    # Nothing listens yet: the parent's rows wait in its queue and its spool.
+    client = CollectorClient(
+        COLLECTOR,
+        url=platform.url,
+        token=TOKEN,
+        batch_size=5,
+        max_queue=5,
+        spool_dir=tmp_path / "spool",
+        **FAST,
+    )
+    try:
+        assert sum(client.send(row) for row in rows(20)) == 20
+        platform.start()
+        pid = os.fork()
+        if pid == 0:  # the child: its own rows only, and a flush that finishes
+            code = 1
+            try:
+                signal.alarm(20)  # a hang fails the test rather than the suite
+                client.send({"prediction_id": "child", "score": 9})
+                code = 0 if client.flush(timeout=10) else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert client.flush(timeout=10)
+    finally:
+        client.close(timeout=5)
+    assert [r for r in platform.stored if r["prediction_id"] != "child"] == rows(20)
+    assert platform.stored.count({"prediction_id": "child", "score": 9}) == 1
