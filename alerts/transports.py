@@ -151,6 +151,9 @@ class WebhookTransport(HttpTransport):
     Headers: `X-MLP-Timestamp` (Unix seconds) and `X-MLP-Signature: sha256=<hex>`, the
     HMAC-SHA256 of "<timestamp>.<body>" keyed with the secret; the receiver recomputes it and
     refuses old timestamps (replays). `X-MLP-Event` is the payload's "event", if any.
+    `Idempotency-Key` is the payload's "id" (the message's id): delivery is at least once (an
+    answer after our timeout is retried), so the receiver drops a key it has seen. The key is
+    the body's `id`, so the signature covers it without changing what is signed.
     """
 
     def send(self, outgoing: Outgoing) -> None:
@@ -160,6 +163,9 @@ class WebhookTransport(HttpTransport):
             "X-MLP-Timestamp": timestamp,
             "X-MLP-Signature": "sha256=" + sign(self.channel.secret, timestamp, body),
         }
+        key = outgoing.webhook.get("id")
+        if isinstance(key, str) and key:
+            headers["Idempotency-Key"] = key
         event = outgoing.webhook.get("event")
         if isinstance(event, str) and event:
             headers["X-MLP-Event"] = event

@@ -6,6 +6,7 @@ import atexit
 import functools
 import logging
 import math
+import os
 import threading
 import time
 import uuid
@@ -16,13 +17,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import time as time_of_day
 from decimal import Decimal
+from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
+from metrics.client.backoff import (
+    FIRST_DELAY_SECONDS,
+    MAX_DELAY_SECONDS,
+    RETRY_FOR_SECONDS,
+    Backoff,
+)
 from metrics.client.remote import RemoteError, RemoteWorkspace
+from metrics.client.spool import Segment, Spool, lock_directory
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +41,7 @@ MAX_BATCH_SIZE = 100_000
 # hang on an unreachable platform.
 EXIT_TIMEOUT_SECONDS = 5.0
 DROP_WARNING_EVERY_SECONDS = 60.0
+DEFAULT_SPOOL_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -50,6 +60,8 @@ class _Lane:
     dropped: int = 0
     unreported_drops: int = 0
     warned_at: float = -math.inf
+    # Older than everything in `items`: what waits on disk (None without a spool directory).
+    spool: Spool | None = None
 
 
 class CollectorClient:
@@ -63,18 +75,28 @@ class CollectorClient:
 
     What can be lost, and what can arrive twice:
 
-    - **A full queue drops rows.** When the platform is unreachable or slower than the service,
-      the queue fills up to `max_queue` rows; further rows are dropped (``send`` returns False,
-      ``stats["dropped"]`` counts them, a warning is logged at most once a minute). Memory stays
-      bounded and the service never waits.
+    - **A full queue drops rows** (without a spool). When the platform is unreachable or slower
+      than the service, the queue fills up to `max_queue` rows; further rows are dropped
+      (``send`` returns False, ``stats["dropped"]`` counts them, a warning is logged at most once
+      a minute). Memory stays bounded and the service never waits.
+    - **With a spool** (`spool_dir`, opt-in), what does not fit waits on disk instead, up to
+      `spool_max_bytes`. Every batch is written there before it is sent and deleted once the
+      platform took it; when the queue is full, or while the platform does not answer, the
+      queue moves there too; at `close` (and at the interpreter's exit) what is left in memory
+      does. A client made later with the same directory, in this process or after a restart,
+      sends it first, in order, with the batches' original keys. Rows are dropped (and counted)
+      only when both the queue and the spool are full. Transient failures of a spooled batch are
+      retried for as long as it takes: the rows wait on disk, not in memory.
     - **A refused batch is dropped whole** (400, 401, 403, 404, 409): the collector stores nothing
       from a refused request and sending it again would be refused again. ``stats["failed"]``
       counts the rows, ``stats["last_error"]`` keeps the server's detail and fields, and the error
       is logged. A batch over the server's size limit (413) is split in halves until it fits; a
       single row over the limit is dropped.
-    - **Transient failures are retried**, up to `retries` times with exponential backoff and
-      jitter (429 after its ``Retry-After``): refused connections, 429, any 5xx, timeouts and
-      dropped connections. After the last retry the batch is dropped and counted as failed.
+    - **Transient failures are retried** for `retry_for` seconds (5 minutes), with exponential
+      backoff and jitter from `backoff` (0.5 s) doubling up to `max_backoff` (30 s), and after
+      the server's ``Retry-After`` on 429 and 503: refused connections, 429, any 5xx, timeouts and
+      dropped connections. A restart of the platform is ridden out. After the last retry the batch
+      is dropped and counted as failed (without a spool).
     - **Retries never store a batch twice.** Some failures are ambiguous: after a timeout, a reset
       connection, a 500, 502 or 504, the server may have stored the batch and lost only the
       answer. Each batch carries an ``Idempotency-Key`` (a UUID made when the batch is formed,
@@ -101,10 +123,20 @@ class CollectorClient:
         the service may get at low traffic.
     timeout
         Seconds to wait for each answer.
+    retry_for
+        Seconds during which a batch's transient failures are retried (without a spool).
     retries
-        How many times a transient failure is retried (at most ``retries + 1`` attempts a batch).
+        The most retries of one batch; None (the default) for as many as `retry_for` allows.
     backoff
-        The first retry's delay in seconds; it doubles on each retry, with jitter, up to 60 s.
+        The first retry's delay in seconds; it doubles on each retry, with jitter, up to
+        `max_backoff`.
+    max_backoff
+        The longest wait between two attempts, unless the server's ``Retry-After`` asks longer.
+    spool_dir
+        A directory for the on-disk spool (made if missing), or None for none. One process at a
+        time: a directory another process holds raises `ValueError`.
+    spool_max_bytes
+        The most the spool holds on disk, rows and labels together (256 MiB).
 
     Examples
     --------
@@ -133,8 +165,12 @@ class CollectorClient:
         max_queue: int = 100_000,
         flush_interval: float = 5.0,
         timeout: float = 30,
-        retries: int = 5,
-        backoff: float = 0.5,
+        retry_for: float = RETRY_FOR_SECONDS,
+        retries: int | None = None,
+        backoff: float = FIRST_DELAY_SECONDS,
+        max_backoff: float = MAX_DELAY_SECONDS,
+        spool_dir: str | os.PathLike[str] | None = None,
+        spool_max_bytes: int = DEFAULT_SPOOL_BYTES,
     ) -> None:
         try:
             self.collector_id = str(uuid.UUID(str(collector_id)))
@@ -152,14 +188,28 @@ class CollectorClient:
         for name, value in (("flush_interval", flush_interval), ("timeout", timeout)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name}={value!r}: expected a positive number of seconds.")
-        if isinstance(retries, bool) or retries < 0:
-            raise ValueError(f"retries={retries!r}: expected 0 or more.")
+        if retries is not None and (isinstance(retries, bool) or retries < 0):
+            raise ValueError(f"retries={retries!r}: expected 0 or more, or None.")
         if not (math.isfinite(backoff) and backoff >= 0):
             raise ValueError(f"backoff={backoff!r}: expected 0 or more seconds.")
+        if isinstance(spool_max_bytes, bool) or not (
+            isinstance(spool_max_bytes, int) and spool_max_bytes >= 1
+        ):
+            raise ValueError(f"spool_max_bytes={spool_max_bytes!r}: expected 1 or more bytes.")
+        policy = Backoff(first=backoff, cap=max_backoff, retry_for=retry_for, retries=retries)
         # Missing or malformed URL and token fail here, with the variable to set.
         self._workspace = RemoteWorkspace(
-            url, token, timeout=timeout, retries=retries, backoff=backoff
+            url,
+            token,
+            timeout=timeout,
+            retry_for=retry_for,
+            retries=retries,
+            backoff=backoff,
+            max_backoff=max_backoff,
         )
+        # A spooled batch waits on disk, not in memory: it is retried until it goes.
+        self._spool_backoff = Backoff(first=backoff, cap=max_backoff, retry_for=math.inf)
+        self._backoff = policy
         self.url = self._workspace.url
         self.batch_size = int(batch_size)
         self.max_queue = int(max_queue)
@@ -177,6 +227,20 @@ class CollectorClient:
         self._last_error: str | None = None
         self._thread: threading.Thread | None = None
         self._exit_hook: functools.partial[None] | None = None
+        self._turn = 0  # which lane's spool goes next, so labels are not starved by rows
+
+        self.spool_dir = None if spool_dir is None else Path(spool_dir)
+        self.spool_max_bytes = int(spool_max_bytes)
+        self._spool_lock: IO[str] | None = None
+        self._spool_pid = os.getpid()
+        if self.spool_dir is not None:
+            self._spool_lock = lock_directory(self.spool_dir)
+            for lane in self._lanes:
+                lane.spool = Spool(self.spool_dir / lane.noun)
+                lane.queued += lane.spool.rows  # left by an earlier client: sent first
+            if any(lane.spool for lane in self._lanes):
+                with self._cond:
+                    self._start_locked()
 
     def __repr__(self) -> str:
         return f"CollectorClient({self.collector_id!r}, url={self.url!r})"  # never the token
@@ -230,23 +294,70 @@ class CollectorClient:
     def _enqueue(self, lane: _Lane, items: list[dict[str, Any]]) -> int:
         warning = None
         with self._cond:
+            self._forget_the_parent_locked()
             room = 0 if self._closing else max(0, self.max_queue - len(lane.items))
-            accepted = items[:room] if len(items) > room else items
+            if len(items) > room and lane.spool is not None and not self._closing:
+                kept = self._spool_locked(lane, items)
+                spooled = len(items) - len(kept)
+                lane.queued += spooled
+                items_dropped = len(kept) - self._extend_locked(lane, kept)
+                accepted = len(items) - items_dropped
+            else:
+                accepted = self._extend_locked(lane, items[:room])
             if accepted:
-                was_empty = not lane.items
-                if was_empty:
-                    lane.since = time.monotonic()
-                lane.items.extend(accepted)
-                lane.queued += len(accepted)
-                # Wake the thread only when there is something new for it to decide.
-                if was_empty or len(lane.items) >= self.batch_size:
-                    self._cond.notify_all()
                 self._start_locked()
-            if len(accepted) < len(items):
-                warning = self._note_drops_locked(lane, len(items) - len(accepted))
+            if accepted < len(items):
+                warning = self._note_drops_locked(lane, len(items) - accepted)
         if warning:
             logger.warning(warning)
+        return accepted
+
+    def _extend_locked(self, lane: _Lane, items: list[dict[str, Any]]) -> int:
+        """Put what fits of `items` on the lane's queue; the number put."""
+        accepted = items[: max(0, self.max_queue - len(lane.items))]
+        if accepted:
+            was_empty = not lane.items
+            if was_empty:
+                lane.since = time.monotonic()
+            lane.items.extend(accepted)
+            lane.queued += len(accepted)
+            # Wake the thread only when there is something new for it to decide.
+            if was_empty or len(lane.items) >= self.batch_size:
+                self._cond.notify_all()
         return len(accepted)
+
+    def _spool_room_locked(self) -> int:
+        used = sum(lane.spool.bytes for lane in self._lanes if lane.spool is not None)
+        return max(0, self.spool_max_bytes - used)
+
+    def _spool_locked(
+        self, lane: _Lane, new: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Move the lane's queue, then `new`, to the end of its spool, as much as fits (oldest
+        first, so the spool stays older than the queue); the new items that did not fit."""
+        assert lane.spool is not None
+        new = new or []
+        waiting = list(lane.items) + new
+        if not waiting:
+            return []
+        written = lane.spool.append(
+            waiting, per_segment=self.batch_size, room=self._spool_room_locked()
+        )
+        if written:
+            self._cond.notify_all()
+        left = waiting[written:]
+        old_left = max(0, len(lane.items) - written)
+        lane.items = deque(left[:old_left])
+        if lane.items and written:
+            lane.since = time.monotonic()
+        return left[old_left:]
+
+    def _spool_queues(self) -> None:
+        """While the platform does not answer, what waits in memory moves to disk."""
+        with self._cond:
+            for lane in self._lanes:
+                if lane.spool is not None and lane.items:
+                    self._spool_locked(lane)
 
     def _note_drops_locked(self, lane: _Lane, count: int) -> str | None:
         lane.dropped += count
@@ -257,16 +368,35 @@ class CollectorClient:
         lane.warned_at, count, lane.unreported_drops = now, lane.unreported_drops, 0
         if self._closing:
             return f"{self!r} is closed: dropped {count:,} {lane.noun}."
+        full = f"{self.max_queue:,} are waiting in memory, the most it holds"
+        if lane.spool is not None:
+            full += f", and the spool holds {self.spool_max_bytes:,} bytes, its most"
         return (
-            f"{self!r}: dropped {count:,} {lane.noun} since the last warning: "
-            f"{self.max_queue:,} are waiting to be sent, the most it holds. The platform is "
-            f"unreachable or slower than the service (stats: {self.stats})."
+            f"{self!r}: dropped {count:,} {lane.noun} since the last warning: {full}. The "
+            f"platform is unreachable or slower than the service (stats: {self._stats_locked()})."
         )
+
+    def _forget_the_parent_locked(self) -> None:
+        """In a process forked after the client was made: the queue it inherited and the spool
+        directory it shares are the parent's to send (two senders would send rows twice), so
+        the child forgets them and does without a spool."""
+        if self._spool_pid == os.getpid():
+            return
+        if any(lane.spool is not None for lane in self._lanes):
+            logger.warning(
+                "%r: not using the spool in a forked process; make the client there.", self
+            )
+        for lane in self._lanes:
+            lane.done = lane.queued  # queued, in flight or spooled: no flush here waits on it
+            lane.items.clear()
+            lane.spool = None
+        self._spool_pid = os.getpid()
 
     def _start_locked(self) -> None:
         # is_alive also restarts the thread in a process forked after the first send.
         if self._thread is not None and self._thread.is_alive():
             return
+        self._forget_the_parent_locked()
         self._thread = threading.Thread(
             target=self._run, name=f"CollectorClient-{self.collector_id[:8]}", daemon=True
         )
@@ -281,26 +411,36 @@ class CollectorClient:
     def stats(self) -> dict[str, Any]:
         """Counts since the client was made: ``sent`` rows the platform accepted in ``batches``
         requests, ``failed`` rows dropped after a refusal or the last retry, ``dropped`` rows
-        never queued (the queue was full or the client closed), ``queued`` rows waiting now; the
-        same for labels (``labels_sent``, ``labels_failed``, ``labels_dropped``), and
-        ``last_error``, the latest failure's message (None if none)."""
+        never queued (the queue and the spool were full, or the client closed), ``queued`` rows
+        waiting in memory now, ``spooled`` rows waiting on disk now; the same for labels
+        (``labels_sent``, ``labels_failed``, ``labels_dropped``, ``labels_spooled``),
+        ``spool_bytes``, the spool's size, and ``last_error``, the latest failure's message (None
+        if none)."""
         with self._cond:
-            return {
-                "sent": self._rows.sent,
-                "batches": self._rows.batches,
-                "failed": self._rows.failed,
-                "dropped": self._rows.dropped,
-                "queued": len(self._rows.items),
-                "labels_sent": self._labels.sent,
-                "labels_failed": self._labels.failed,
-                "labels_dropped": self._labels.dropped,
-                "last_error": self._last_error,
-            }
+            return self._stats_locked()
+
+    def _stats_locked(self) -> dict[str, Any]:
+        rows, labels = self._rows, self._labels
+        return {
+            "sent": rows.sent,
+            "batches": rows.batches,
+            "failed": rows.failed,
+            "dropped": rows.dropped,
+            "queued": len(rows.items),
+            "spooled": rows.spool.rows if rows.spool is not None else 0,
+            "labels_sent": labels.sent,
+            "labels_failed": labels.failed,
+            "labels_dropped": labels.dropped,
+            "labels_spooled": labels.spool.rows if labels.spool is not None else 0,
+            "spool_bytes": sum(lane.spool.bytes for lane in self._lanes if lane.spool is not None),
+            "last_error": self._last_error,
+        }
 
     def flush(self, timeout: float | None = None) -> bool:
         """Send what is queued now without waiting for batches to fill, and wait until all of it
         is sent or has failed (see `stats`); False if `timeout` seconds passed first."""
         with self._cond:
+            self._forget_the_parent_locked()
             targets = [(lane, lane.queued) for lane in self._lanes]
 
             def finished() -> bool:
@@ -322,7 +462,8 @@ class CollectorClient:
     def close(self, timeout: float | None = 30.0) -> bool:
         """Stop taking rows, send what is queued and stop the thread; True if everything queued
         was sent or has failed within `timeout` seconds. What is still queued after that is left
-        to the thread, which ends with the process. Closing twice is harmless."""
+        to the thread, which ends with the process; with a spool it is written to disk first,
+        for the next client of the directory. Closing twice is harmless."""
         deadline = None if timeout is None else time.monotonic() + max(0, timeout)
         with self._cond:
             self._closing = True
@@ -333,15 +474,26 @@ class CollectorClient:
             thread.join(None if deadline is None else max(0.1, deadline - time.monotonic()))
         if self._exit_hook is not None:
             atexit.unregister(self._exit_hook)
+        if finished and self._spool_lock is not None:
+            # Everything went: the directory is free for another client.
+            self._spool_lock.close()
+            self._spool_lock = None
         if not finished:
             with self._cond:
+                for lane in self._lanes:
+                    if lane.spool is not None and lane.items:
+                        self._spool_locked(lane)
                 rows, labels = (lane.queued - lane.done for lane in self._lanes)
+                where = f" (kept in {self.spool_dir} for the next client)" if self.spool_dir else ""
+                stats = self._stats_locked()
             logger.warning(
-                "%r closed with %d rows and %d labels not yet delivered after %s s.",
+                "%r closed with %d rows and %d labels not yet delivered after %s s%s; stats: %s",
                 self,
                 rows,
                 labels,
                 timeout,
+                where,
+                stats,
             )
         return finished
 
@@ -355,9 +507,20 @@ class CollectorClient:
                 return
             self._deliver(*taken)
 
-    def _take_locked(self) -> tuple[_Lane, list[dict[str, Any]]] | None:
-        """The next batch to send, waiting until one is due; None once closed and empty."""
+    def _take_locked(self) -> tuple[_Lane, Segment | None, list[dict[str, Any]], str] | None:
+        """The next batch to send, waiting until one is due; None once closed and empty. A batch
+        is its lane, its segment in the spool (None when it is only in memory), its items and
+        its Idempotency-Key."""
         while True:
+            spooled = [lane for lane in self._lanes if lane.spool]
+            if spooled:
+                # The spool is older than the queues: it goes first, lanes in turn.
+                self._turn += 1
+                lane = spooled[self._turn % len(spooled)]
+                assert lane.spool is not None
+                segment = lane.spool.head()
+                assert segment is not None
+                return lane, segment, [], segment.key
             now = time.monotonic()
             hurry = self._closing or self._flushes > 0
             due = [
@@ -375,31 +538,49 @@ class CollectorClient:
                 size = min(self.batch_size, len(lane.items))
                 batch = [lane.items.popleft() for _ in range(size)]
                 lane.since = now  # what is left waits at most one more interval
-                return lane, batch
+                # One key per batch, the same on every retry of it (see the class docstring).
+                key = str(uuid.uuid4())
+                if lane.spool is not None:
+                    # On disk before it is sent: a process killed mid-retry loses nothing.
+                    segment = lane.spool.add_batch(batch, key=key, room=self._spool_room_locked())
+                    if segment is not None:
+                        return lane, segment, [], key
+                return lane, None, batch, key
             if self._closing:
                 return None
             waits = [lane.since + self.flush_interval - now for lane in self._lanes if lane.items]
             self._cond.wait(min(waits) if waits else None)
 
-    def _deliver(self, lane: _Lane, batch: list[dict[str, Any]]) -> None:
+    def _deliver(
+        self, lane: _Lane, segment: Segment | None, batch: list[dict[str, Any]], key: str
+    ) -> None:
+        if segment is not None:
+            assert lane.spool is not None
+            batch = lane.spool.read(segment)  # only this thread removes segments: no lock
+            backoff = self._spool_backoff
+        else:
+            backoff = self._backoff
         sent = batches = failed = 0
         error = None
-        parts = [batch]
+        # A part's key is derived from the batch's, so a batch split after a 413 and sent again
+        # from the spool after a restart has the same keys as the first time.
+        parts = [(batch, key)]
         while parts:
-            part = parts.pop()
+            part, part_key = parts.pop()
             try:
-                # One key per part, the same on every retry of it (see the class docstring).
                 self._workspace._request(
                     "POST",
                     lane.path,
                     json_body=part,
-                    headers={"Idempotency-Key": str(uuid.uuid4())},
+                    headers={"Idempotency-Key": part_key},
+                    backoff=backoff,
+                    on_retry=self._spool_queues if self.spool_dir is not None else None,
                 )
             except RemoteError as exc:
                 if exc.status == 413 and len(part) > 1:
                     # Over the server's body limit: nothing was stored, so send it in halves.
                     half = len(part) // 2
-                    parts += [part[half:], part[:half]]
+                    parts += [(part[half:], f"{part_key}.1"), (part[:half], f"{part_key}.0")]
                     continue
                 failed += len(part)
                 error = str(exc)
@@ -412,6 +593,9 @@ class CollectorClient:
                 sent += len(part)
                 batches += 1
         with self._cond:
+            if segment is not None:
+                assert lane.spool is not None
+                lane.spool.remove(segment)
             lane.sent += sent
             lane.batches += batches
             lane.failed += failed

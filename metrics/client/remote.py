@@ -17,10 +17,12 @@ workspace::
 
 Only the standard library (urllib) is used, so the library keeps its small set of dependencies.
 
-Transient failures are retried with exponential backoff and jitter, up to `retries` times: 429 (after
-the server's `Retry-After`, at most 60 s), any 5xx, timeouts and connection errors: a 500 is usually
-a bug, but also what a database failover looks like for a moment, and repeating a read or a push is
-harmless. After the last retry the server's error is raised. Creating a project is not
+Transient failures are retried with exponential backoff and jitter (0.5 s doubling to 30 s between
+attempts, `metrics.client.backoff`) for 5 minutes by default, so a restart or a failover of the
+platform is ridden out: 429 and 503 (after the server's `Retry-After`), any other 5xx, timeouts and
+connection errors. A 500 is usually a bug, but also what a database failover looks like for a
+moment, and repeating a read or a push is harmless. After the last retry the server's error is
+raised. Creating a project is not
 idempotent, so it is retried only when the server certainly did not act on the request (429, 503,
 connection refused). Pushing a snapshot is: the snapshot's id makes a repeated push harmless.
 
@@ -36,19 +38,24 @@ import http.client
 import json
 import logging
 import os
-import random
 import socket
 import ssl
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.message import Message
-from email.utils import parsedate_to_datetime
 from typing import Any
 
+from metrics.client.backoff import (
+    FIRST_DELAY_SECONDS,
+    MAX_DELAY_SECONDS,
+    RETRY_FOR_SECONDS,
+    Backoff,
+    retry_after_seconds,
+)
 from metrics.core.snapshot import Snapshot, SnapshotError, parse_timestamp
 from metrics.version import __version__
 from metrics.workspaces.base import (
@@ -71,7 +78,6 @@ URL_VARIABLE = "MLP_URL"
 TOKEN_VARIABLE = "MLP_TOKEN"
 # Bodies above this are gzipped (the server's default limit for other API bodies is 1 MiB).
 GZIP_ABOVE_BYTES = 1024 * 1024
-MAX_WAIT_SECONDS = 60.0
 PAGE_SIZE = 500  # the API's largest page
 RETRY_STATUSES = frozenset({429, *range(500, 600)})
 # Statuses after which the server certainly did not act on the request: safe to retry anything.
@@ -156,10 +162,17 @@ class RemoteWorkspace(Workspace):
         a write token.
     timeout
         Seconds to wait for each answer.
+    retry_for
+        Seconds during which a transient failure is retried (5 minutes); ``math.inf`` retries
+        for ever.
     retries
-        How many times a transient failure is retried (so at most ``retries + 1`` attempts).
+        The most retries of one request; None (the default) for as many as `retry_for` allows.
     backoff
-        The first retry's delay in seconds; it doubles on each retry, with jitter, up to 60 s.
+        The first retry's delay in seconds; it doubles on each retry, with jitter, up to
+        `max_backoff`.
+    max_backoff
+        The longest wait between two attempts, in seconds, unless the server's ``Retry-After``
+        asks for longer.
     """
 
     def __init__(
@@ -168,8 +181,10 @@ class RemoteWorkspace(Workspace):
         token: str | None = None,
         *,
         timeout: float = 30,
-        retries: int = 5,
-        backoff: float = 0.5,
+        retry_for: float = RETRY_FOR_SECONDS,
+        retries: int | None = None,
+        backoff: float = FIRST_DELAY_SECONDS,
+        max_backoff: float = MAX_DELAY_SECONDS,
     ) -> None:
         url = url or os.environ.get(URL_VARIABLE, "")
         token = token or os.environ.get(TOKEN_VARIABLE, "")
@@ -186,8 +201,12 @@ class RemoteWorkspace(Workspace):
         self.url = _base_url(url.strip())
         self.api = self.url + "/api/v1"
         self.timeout = timeout
-        self.retries = max(0, int(retries))
-        self.backoff = max(0.0, float(backoff))
+        try:
+            self.backoff = Backoff(
+                first=backoff, cap=max_backoff, retry_for=retry_for, retries=retries
+            )
+        except ValueError as exc:
+            raise WorkspaceError(str(exc)) from None
         self._headers = {
             "Authorization": f"Bearer {token.strip()}",
             "Accept": "application/json",
@@ -366,10 +385,13 @@ class RemoteWorkspace(Workspace):
         idempotent: bool = True,
         invalid: type[RemoteError] = RemoteError,
         gone_ok_on_retry: bool = False,
+        backoff: Backoff | None = None,
+        on_retry: Callable[[], None] | None = None,
     ) -> Any:
         """Send one API request, retrying transient failures; the decoded JSON answer (None for
         an empty one). `invalid` is the exception for 400 and 413; `gone_ok_on_retry` treats a 404
-        after a retry as done (a DELETE whose first attempt went through)."""
+        after a retry as done (a DELETE whose first attempt went through). `backoff` replaces the
+        workspace's retry policy for this request; `on_retry` is called before each wait."""
         url = self.api + path
         if query:
             url += "?" + urllib.parse.urlencode(query, doseq=True)
@@ -379,6 +401,7 @@ class RemoteWorkspace(Workspace):
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
         where = f"{method} {path}"
+        attempts = (backoff or self.backoff).start()
         attempt = 0
         while True:
             request = urllib.request.Request(url, data=body, headers=all_headers, method=method)
@@ -390,15 +413,22 @@ class RemoteWorkspace(Workspace):
                 retryable = status in RETRY_STATUSES and (
                     idempotent or status in NOT_ACTED_STATUSES
                 )
-                if retryable and attempt < self.retries:
-                    delay = self._delay(attempt, answer_headers.get("Retry-After"))
-                    self._note_retry(where, f"HTTP {status}", delay, attempt)
+                wanted = retry_after_seconds(answer_headers.get("Retry-After"))
+                delay = attempts.next_delay(wanted) if retryable else None
+                if delay is not None:
+                    self._note_retry(where, f"HTTP {status}", delay, attempt, on_retry)
                     _sleep(delay)
                     attempt += 1
                     continue
                 if status == 404 and gone_ok_on_retry and attempt > 0:
                     return None
-                raise self._error(status, raw, answer_headers, where, invalid, attempt) from None
+                error = self._error(status, raw, answer_headers, where, invalid, attempt)
+                if retryable and wanted is not None:
+                    error.args = (
+                        f"{error} The server asked to wait {wanted:.0f} s, past the time left to "
+                        "retry (retry_for).",
+                    )
+                raise error from None
             except (OSError, http.client.HTTPException) as exc:
                 # URLError (refused, DNS, TLS), timeouts, resets, truncated answers.
                 reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
@@ -407,9 +437,9 @@ class RemoteWorkspace(Workspace):
                         f"{where}: the certificate of {self.url} could not be verified: {reason}"
                     ) from None
                 never_sent = isinstance(reason, (ConnectionRefusedError, socket.gaierror))
-                if (idempotent or never_sent) and attempt < self.retries:
-                    delay = self._delay(attempt, None)
-                    self._note_retry(where, _describe(reason), delay, attempt)
+                delay = attempts.next_delay() if idempotent or never_sent else None
+                if delay is not None:
+                    self._note_retry(where, _describe(reason), delay, attempt, on_retry)
                     _sleep(delay)
                     attempt += 1
                     continue
@@ -419,24 +449,17 @@ class RemoteWorkspace(Workspace):
                 ) from None
             return self._decode(status, raw, where)
 
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        """Seconds before the next attempt: the server's Retry-After when it gives one, else
-        exponential backoff; both with jitter, so many clients do not come back at once."""
-        wanted = _retry_after_seconds(retry_after)
-        if wanted is not None:
-            return min(MAX_WAIT_SECONDS, wanted + random.uniform(0, self.backoff))
-        ceiling = min(MAX_WAIT_SECONDS, self.backoff * 2**attempt)
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
-
-    def _note_retry(self, where: str, what: str, delay: float, attempt: int) -> None:
-        logger.warning(
-            "%s: %s; retrying in %.1f s (retry %d of %d)",
-            where,
-            what,
-            delay,
-            attempt + 1,
-            self.retries,
-        )
+    def _note_retry(
+        self,
+        where: str,
+        what: str,
+        delay: float,
+        attempt: int,
+        on_retry: Callable[[], None] | None,
+    ) -> None:
+        logger.warning("%s: %s; retrying in %.1f s (retry %d)", where, what, delay, attempt + 1)
+        if on_retry is not None:
+            on_retry()
 
     def _decode(self, status: int, raw: bytes, where: str) -> Any:
         if not raw.strip():
@@ -567,24 +590,6 @@ def _error_body(raw: bytes) -> tuple[str | None, str | None, dict[str, list[str]
         str(body["detail"]) if body.get("detail") is not None else None,
         {str(k): [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in fields.items()},
     )
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds: a number of seconds, or an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _describe(reason: object) -> str:

@@ -234,14 +234,26 @@ def test_429_waits_for_retry_after_then_succeeds(platform):
     assert 1.0 <= elapsed < 3.0  # the server's second, plus jitter of at most the backoff
 
 
-def test_retry_after_is_capped_at_a_minute(platform, sleeps):
+def test_a_retry_after_past_the_time_left_to_retry_gives_up_at_once(platform, sleeps):
     platform.answer(
         Answer(429, {"error": "throttled", "detail": "Slow down."}, {"Retry-After": "3600"}),
         Answer(200, {"id": PROJECT, "name": "Churn"}),
     )
-    workspace_for(platform).get_project(PROJECT)
+    with pytest.raises(RemoteError, match="asked to wait 3600 s, past the time left") as caught:
+        workspace_for(platform, retry_for=300).get_project(PROJECT)
+    assert caught.value.status == 429
+    assert sleeps == []
+
+
+def test_a_long_retry_after_is_waited_for_when_there_is_time(platform, sleeps):
+    platform.answer(
+        Answer(503, {"error": "unavailable", "detail": "Busy."}, {"Retry-After": "120"}),
+        Answer(200, {"id": PROJECT, "name": "Churn"}),
+    )
+    # Longer than the backoff's cap (30 s): the server knows best.
+    assert workspace_for(platform).get_project(PROJECT).name == "Churn"
     assert len(sleeps) == 1
-    assert sleeps[0] == 60.0
+    assert 120 <= sleeps[0] <= 121
 
 
 def test_retry_after_as_an_http_date_is_honoured(platform, sleeps):
