@@ -319,7 +319,7 @@ def _ingest(
 
 
 # After a body this big, free memory goes back to the operating system (`release_memory`).
-RELEASE_AFTER_BYTES = 8 * 1024 * 1024
+RELEASE_AFTER_BYTES = 2 * 1024 * 1024
 
 
 def release_memory() -> None:
