@@ -53,9 +53,10 @@ def max_body_bytes() -> int:
 def decode(raw: bytes, content_encoding: str | None) -> bytes:
     """The body, gunzipped when sent with Content-Encoding: gzip, within the collector's limit."""
     try:
-        return request_bodies.decode_body(raw, content_encoding, max_body_bytes())
+        body = request_bodies.decode_body(raw, content_encoding, max_body_bytes())
     except request_bodies.BodyRejected as exc:
         raise Rejected(exc.message, {"body": exc.message}, status=exc.status) from None
+    return body if isinstance(body, bytes) else bytes(body)
 
 
 def _frame(raw: bytes, content_type: str) -> pd.DataFrame:

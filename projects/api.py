@@ -265,11 +265,14 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet[Snapshot]):
                 ),
                 status=status.HTTP_409_CONFLICT,
             )
-        # Read the raw stream: Django's request.body would refuse anything over its form limit.
-        raw = request._request.read()
         try:
+            # The request itself, not its bytes: ingestion reads the body (Django's request.body
+            # would refuse anything over its form limit), decompresses a gzip body as it reads,
+            # and lets go of the text once parsed; no reference to it stays here.
             found = ingest_snapshot(
-                self.project, raw, content_encoding=request.headers.get("Content-Encoding")
+                self.project,
+                request._request,
+                content_encoding=request.headers.get("Content-Encoding"),
             )
         except SnapshotRejected as exc:
             code = "validation_error" if exc.fields else "invalid_snapshot"

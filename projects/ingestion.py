@@ -11,6 +11,7 @@ snapshot is still stored and the sweeper processes it later.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import itertools
 import json
@@ -122,19 +123,27 @@ def _message(error: jsonschema.exceptions.ValidationError) -> str:
     return f"Does not match the schema ({error.validator}: {rule})."
 
 
-def decode_body(raw: bytes, content_encoding: str | None, limit: int) -> bytes:
-    """The request body, gunzipped when sent with Content-Encoding: gzip (`request_bodies`)."""
+def decode_body(
+    raw: bytes | bytearray | request_bodies.Readable, content_encoding: str | None, limit: int
+) -> bytes | bytearray:
+    """The request body, gunzipped when sent with Content-Encoding: gzip (`request_bodies`); `raw`
+    is the bytes, or a stream to read them from (the request: then a gzip body is decompressed
+    as it is read)."""
     try:
-        return request_bodies.decode_body(raw, content_encoding, limit)
+        if isinstance(raw, (bytes, bytearray)):
+            return request_bodies.decode_body(raw, content_encoding, limit)
+        return request_bodies.read_body(raw, content_encoding, limit)
     except request_bodies.BodyRejected as exc:
-        raise SnapshotRejected(exc.message, status=exc.status) from None
+        fields = {"body": [exc.message]} if exc.status == 413 else None
+        raise SnapshotRejected(exc.message, fields, status=exc.status) from None
 
 
-def check_text(document: dict[str, Any], canonical: bytes) -> None:
+def check_text(document: dict[str, Any], may_hold_nul: bool) -> None:
     """Refuse a document with a NUL in any string or key: PostgreSQL's text and jsonb cannot hold
-    one (name, tags, metadata, metric and test ids all land there). `canonical` is the document
-    as orjson wrote it, so most documents are cleared by one byte search."""
-    if not request_bodies.may_hold_nul(canonical):
+    one (name, tags, metadata, metric and test ids all land there). `may_hold_nul` is
+    `request_bodies.may_hold_nul` of the canonical document, so most documents are cleared by
+    byte searches."""
+    if not may_hold_nul:
         return
     paths = [_path(p) for p in itertools.islice(request_bodies.nul_paths(document), 50)]
     if paths:
@@ -142,7 +151,7 @@ def check_text(document: dict[str, Any], canonical: bytes) -> None:
         raise SnapshotRejected(f"{paths[0]}: {request_bodies.NUL_MESSAGE}", fields)
 
 
-def parse(raw: bytes) -> dict[str, Any]:
+def parse(raw: bytes | bytearray) -> dict[str, Any]:
     """Strict JSON (orjson): no NaN or Infinity, no number out of the float range, UTF-8 only,
     nesting at most 1,024 deep, nothing after the document."""
     try:
@@ -159,6 +168,59 @@ def parse(raw: bytes) -> dict[str, Any]:
             "A snapshot is a JSON object.", {"(document)": ["Expected an object."]}
         )
     return document
+
+
+# A list longer than this (metrics, tests) is written in batches of this many items.
+_BATCH = 64
+
+
+def canonical_pieces(document: dict[str, Any]) -> Iterator[bytes]:
+    """`orjson.dumps(document, option=OPT_SORT_KEYS)` in pieces whose concatenation is exactly it:
+    a big document's long lists are written a batch of items at a time, so the whole text is
+    never held at once. Each batch is written at its own depth in the document (inside an object
+    and a list), so orjson's nesting limit applies exactly as to the whole document."""
+    option = orjson.OPT_SORT_KEYS
+    if not any(isinstance(v, list) and len(v) > _BATCH for v in document.values()):
+        yield orjson.dumps(document, option=option)
+        return
+    # Keys sort as orjson sorts them: Python compares code points, which is UTF-8 byte order.
+    for index, key in enumerate(sorted(document)):
+        value = document[key]
+        yield b"{" if index == 0 else b","
+        if not (isinstance(value, list) and len(value) > _BATCH):
+            yield orjson.dumps({key: value}, option=option)[1:-1]
+            continue
+        yield orjson.dumps(key) + b":["
+        for start in range(0, len(value), _BATCH):
+            batch = orjson.dumps({"": value[start : start + _BATCH]}, option=option)
+            yield (b"," if start else b"") + batch[5:-2]  # without {"":[ and ]}
+        yield b"]"
+    yield b"}"
+
+
+@dataclass
+class Canonical:
+    """The canonical text of a document, digested and compressed piece by piece (never whole)."""
+
+    digest: str
+    packed: bytearray  # SnapshotDocument's body
+    may_hold_nul: bool
+
+
+def canonical(document: dict[str, Any]) -> Canonical:
+    digest = hashlib.sha256()
+    packer = SnapshotDocument.packer()
+    packed = bytearray()
+    may_hold_nul = False
+    try:
+        for piece in canonical_pieces(document):
+            digest.update(piece)
+            packed += packer.compress(piece)
+            may_hold_nul = may_hold_nul or request_bodies.may_hold_nul(piece)
+    except orjson.JSONEncodeError:  # deeper than orjson writes (254 levels)
+        raise SnapshotRejected("The document is nested too deeply.") from None
+    packed += packer.flush()
+    return Canonical(digest.hexdigest(), packed, may_hold_nul)
 
 
 def validate(document: dict[str, Any]) -> datetime:
@@ -204,20 +266,32 @@ def _status(counts: dict[str, int]) -> str:
 
 
 def ingest_snapshot(
-    project: Project, raw: bytes, *, content_encoding: str | None = None
+    project: Project,
+    raw: bytes | bytearray | request_bodies.Readable,
+    *,
+    content_encoding: str | None = None,
 ) -> Ingested:
-    """Validate and store one snapshot document (bytes as received). Raises `SnapshotRejected`
-    (nothing stored) or `SnapshotConflict`."""
-    limit = settings.SNAPSHOT_MAX_BYTES
-    body = decode_body(raw, content_encoding, limit)
+    """Validate and store one snapshot document: bytes as received, or a stream to read them from
+    (the request itself, so that the body is held only while it is parsed). Raises
+    `SnapshotRejected` (nothing stored) or `SnapshotConflict`."""
+    found, size = _ingest(project, raw, content_encoding)
+    if size >= RELEASE_AFTER_BYTES:
+        release_memory()  # the document's objects are gone with _ingest's frame
+    return found
+
+
+def _ingest(
+    project: Project,
+    raw: bytes | bytearray | request_bodies.Readable,
+    content_encoding: str | None,
+) -> tuple[Ingested, int]:
+    body = decode_body(raw, content_encoding, settings.SNAPSHOT_MAX_BYTES)
+    size = len(body)
     document = parse(body)
+    del body  # the document is rebuilt from its objects: the text is not kept
     timestamp = validate(document)
-    try:
-        canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
-    except orjson.JSONEncodeError:  # deeper than orjson writes (254 levels)
-        raise SnapshotRejected("The document is nested too deeply.") from None
-    check_text(document, canonical)
-    digest = hashlib.sha256(canonical).hexdigest()
+    text = canonical(document)
+    check_text(document, text.may_hold_nul)
     snapshot_id = uuid.UUID(document["id"])
     tags = sorted(set(document.get("tags") or []))
     try:
@@ -225,7 +299,7 @@ def ingest_snapshot(
         # usual case costs no lookup.
         with transaction.atomic():
             snapshot, new_series = _store(
-                project, snapshot_id, timestamp, document, canonical, digest, len(body), tags
+                project, snapshot_id, timestamp, document, text.packed, text.digest, size, tags
             )
             transaction.on_commit(lambda: _series_cache.update(new_series))
             transaction.on_commit(
@@ -235,13 +309,34 @@ def ingest_snapshot(
         existing = Snapshot.objects.filter(project=project, uuid=snapshot_id).first()
         if existing is None:
             raise  # another integrity problem: a bug, not a retry
-        if existing.body_sha256 != digest:
+        if existing.body_sha256 != text.digest:
             raise SnapshotConflict(
                 f"Snapshot {snapshot_id} already exists in this project with a different body. "
                 "Snapshot ids are unique: give a new snapshot a new id."
             ) from None
-        return Ingested(existing, created=False, tags=tags)
-    return Ingested(snapshot, created=True, tags=tags)
+        return Ingested(existing, created=False, tags=tags), size
+    return Ingested(snapshot, created=True, tags=tags), size
+
+
+# After a body this big, free memory goes back to the operating system (`release_memory`).
+RELEASE_AFTER_BYTES = 2 * 1024 * 1024
+
+
+def release_memory() -> None:
+    """Hand the pages freed inside glibc's malloc arenas back to the operating system: without
+    it, a worker that parsed a big snapshot keeps most of that memory for good (objects freed in
+    the middle of an arena's heap are reused, never returned). No-op elsewhere than glibc."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def _malloc_trim() -> Any:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return None
 
 
 def _store(
@@ -249,7 +344,7 @@ def _store(
     snapshot_id: uuid.UUID,
     timestamp: datetime,
     document: dict[str, Any],
-    canonical: bytes,
+    packed: bytes | bytearray,
     digest: str,
     size: int,
     tags: list[str],
@@ -276,7 +371,7 @@ def _store(
         size_bytes=size,
         body_sha256=digest,
     )
-    SnapshotDocument.objects.create(snapshot=snapshot, body=SnapshotDocument.pack(canonical))
+    _store_document(snapshot.pk, packed)
     if tags:
         SnapshotTag.objects.bulk_create(
             [SnapshotTag(snapshot=snapshot, project=project, tag=t) for t in tags]
@@ -315,6 +410,22 @@ def _store(
         outcomes,
     )
     return snapshot, new_series
+
+
+def _store_document(snapshot_pk: int, packed: bytes | bytearray) -> None:
+    """SnapshotDocument's row. On PostgreSQL with binary COPY: as an INSERT parameter the body
+    would be quoted into the statement's text (Django binds client-side), at twice its size and
+    several copies."""
+    if connection.vendor != "postgresql":
+        SnapshotDocument.objects.create(snapshot_id=snapshot_pk, body=bytes(packed))
+        return
+    table = SnapshotDocument._meta.db_table
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} (snapshot_id, body) FROM STDIN (FORMAT binary)") as copy,
+    ):
+        for piece in pgbinary.copy_bytea_row(snapshot_pk, packed):
+            copy.write(piece)
 
 
 def _number(value: Any) -> float | None:

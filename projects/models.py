@@ -180,6 +180,11 @@ class SnapshotDocument(models.Model):
     def pack(text: str | bytes) -> bytes:
         return zlib.compress(text.encode() if isinstance(text, str) else text, level=1)
 
+    @staticmethod
+    def packer() -> Any:
+        """A compressor for a text given in pieces, in the format of `pack` (read by `text`)."""
+        return zlib.compressobj(level=1)
+
     def text(self) -> str:
         return zlib.decompress(bytes(self.body)).decode()
 

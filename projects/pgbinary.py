@@ -11,6 +11,7 @@ object per row.
 
 from __future__ import annotations
 
+import struct
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -44,6 +45,14 @@ def copy_data(rows: np.ndarray) -> bytes:
     for name in names:
         rows[f"{name}_length"] = rows.dtype[name].itemsize
     return b"PGCOPY\n\xff\r\n\x00" + bytes(8) + rows.tobytes() + b"\xff\xff"
+
+
+def copy_bytea_row(key: int, data: bytes | bytearray) -> list[bytes | bytearray]:
+    """A binary COPY stream of one row (an int8 and a bytea) in pieces, `data` itself among them
+    (a big body is not copied to lay the stream out)."""
+    head = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+    row = struct.pack(">hiqi", 2, 8, key, len(data))
+    return [head + row, data, b"\xff\xff"]
 
 
 _ARRAY_HEADER = 20
