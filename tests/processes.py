@@ -137,3 +137,53 @@ def celery_worker(
         args += ["--include", ",".join(include)]
     with running(args, env or child_environment(), ready=" ready.") as process:
         yield process
+
+
+def web_server(port: int) -> list[str]:
+    """The command serving the site's HTTP as production does (one process), on loopback.
+
+    Tests of the serving path start their server through this one function, so the serving model
+    they exercise changes with it."""
+    return [
+        str(BIN / "uvicorn"),
+        "mlplatform.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def production_environment(**overrides: str) -> dict[str, str]:
+    """The production settings' environment, pointed at the test database and Redis, serving plain
+    HTTP on loopback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="mlplatform.settings.production",
+        SECRET_KEY="production-test-" + "x" * 40 + "0123456789",
+        SITE_URL="http://127.0.0.1",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=database_url(),
+        REDIS_URL=settings.REDIS_URL,
+        EMAIL_BACKEND="console",
+        SECURE_SSL_REDIRECT="false",
+        PYTHONUNBUFFERED="1",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
+    env.update(overrides)
+    return env
+
+
+def wait_until_serving(port: int, process: Process, timeout: float = 60) -> None:
+    """Wait until something accepts connections on `port` (the server is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if process.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"the server did not start:\n{process.output[-4000:]}"
+                ) from None
+            time.sleep(0.1)
