@@ -78,7 +78,7 @@ def test_it_gives_every_connection_back_after_aborted_slow_and_failing_requests(
     bearer = f"Authorization: Bearer {secret}"
     document = json.dumps(snapshot_document()).encode()
     push = (
-        f"POST /api/v1/orgs/{acme.pk}/projects/{project.pk}/snapshots HTTP/1.1\r\n"
+        f"POST /api/v1/projects/{project.pk}/snapshots HTTP/1.1\r\n"
         f"Host: 127.0.0.1\r\n{bearer}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(document)}\r\nConnection: close\r\n\r\n"
     )
@@ -104,7 +104,7 @@ def test_it_gives_every_connection_back_after_aborted_slow_and_failing_requests(
                 elif kind == "page-404":  # a signed-in person's page for someone else's org
                     _request(port, _get(f"/orgs/{uuid.uuid4()}/", cookie))
                 elif kind == "api-404":
-                    path = f"/api/v1/orgs/{acme.pk}/projects/{uuid.uuid4()}/snapshots"
+                    path = f"/api/v1/projects/{uuid.uuid4()}/snapshots"
                     _request(port, _get(path, bearer))
                 elif kind == "push-aborted":  # a whole body, then gone before the answer
                     _request(port, push, document, read=-rng.uniform(0, 0.05))
