@@ -11,6 +11,7 @@ errors only) maps each offending field's path (`teams.0`, `metrics.3.id`) to its
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -169,7 +171,43 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+# Seconds a client is asked to wait before retrying when the database cannot serve it.
+DATABASE_RETRY_AFTER = 1
+# What Django raises when it cannot get or keep a database connection: the pool timed out (full,
+# or PostgreSQL unreachable), the server went away mid-query, a connection was found closed.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+_UNAVAILABLE_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Unavailable for a moment</title></head>
+<body><h1>Unavailable for a moment</h1>
+<p>The service cannot reach its database right now. Try again in a few seconds.</p></body></html>
+"""
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the client should retry. Built without the database, templates or
+    static files, which may be what is failing."""
+    if _is_api(request):
+        response: HttpResponse = JsonResponse(
+            error_body(
+                "database_unavailable",
+                "The service cannot reach its database right now; retry after "
+                f"{DATABASE_RETRY_AFTER} second(s) (a snapshot pushed again with its id is "
+                "stored once).",
+            ),
+            status=503,
+        )
+    else:
+        response = HttpResponse(_UNAVAILABLE_PAGE, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls the 500 handler inside the `except` of whatever escaped: a view, a middleware,
+    # DRF's handler (which leaves database errors to Django).
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return database_unavailable(request)
     if _is_api(request):
         return JsonResponse(
             error_body("server_error", "Something went wrong on our side; it has been logged."),

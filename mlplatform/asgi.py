@@ -2,6 +2,9 @@
 
 import asyncio
 import os
+import weakref
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mlplatform.settings.local")
@@ -20,6 +23,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.db import connections  # noqa: E402
 
 from mlplatform.api_errors import error_body  # noqa: E402
 from mlplatform.routing import websocket_urlpatterns  # noqa: E402
@@ -93,9 +97,53 @@ async def _answer_408(send: Any, timeout: float) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class ConnectionReturningExecutor(ThreadPoolExecutor):
+    """A thread pool whose threads give their database connections back after each piece of work.
+
+    Django runs some work of a request outside the request's own thread, on the event loop's
+    default executor (`sync_to_async(thread_sensitive=False)`): every error page raised from a
+    view or the URL resolver (404, 403, 400, 500: `response_for_exception`), and `log_response`
+    for each 4xx/5xx. A signed-in person's error page reads the session, the user and their
+    organisations, so it borrows a connection of the pool in that thread; nothing ever returns it
+    (request_finished closes the request thread's connection only) and the thread lives on. With a
+    pool of 4 and the default executor's 6 threads, four 404 pages on different threads took every
+    connection for good: PoolTimeout everywhere, /healthz hanging behind the blocked threads.
+    """
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return super().submit(_returning_connections, fn, *args, **kwargs)
+
+
+def _returning_connections(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        # No transaction spans two pieces of work: each is one call of a sync function.
+        connections.close_all()
+
+
+class ReturnsConnections:
+    """Run the event loop's thread-insensitive work on a `ConnectionReturningExecutor`."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        loop = asyncio.get_running_loop()
+        if loop not in self._loops:
+            self._loops.add(loop)
+            loop.set_default_executor(
+                ConnectionReturningExecutor(thread_name_prefix="returns-connections")
+            )
+        await self.app(scope, receive, send)
+
+
 application = ProtocolTypeRouter(
     {
-        "http": BodyReadTimeout(django_application, settings.HTTP_BODY_READ_TIMEOUT),
+        "http": ReturnsConnections(
+            BodyReadTimeout(django_application, settings.HTTP_BODY_READ_TIMEOUT)
+        ),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

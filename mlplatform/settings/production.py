@@ -5,6 +5,8 @@ Everything comes from the environment and is checked at start-up; see docs/opera
 
 from urllib.parse import urlsplit
 
+from psycopg_pool import ConnectionPool
+
 from mlplatform.settings.base import *  # noqa: F403
 from mlplatform.settings.base import content_security_policy, env, redis_cache, redis_channel_layer
 from mlplatform.settings.env import EnvError, secret_key
@@ -33,10 +35,19 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise EnvError("DATABASE_URL must point at PostgreSQL in production (postgres://...).")
 # A connection pool per web or worker process (psycopg's): under ASGI, Django's persistent
 # connections would pile up one per thread, so connections are borrowed per request instead.
+# A request waits DATABASE_POOL_TIMEOUT_MS for a free connection, then answers 503 with
+# Retry-After (mlplatform/api_errors.py): past capacity, or with PostgreSQL down, clients are told
+# to come back at once rather than queued until they time out. Each connection is checked as it is
+# lent (one round trip), so a connection PostgreSQL dropped is discarded, never handed out. While
+# PostgreSQL is unreachable the pool's reconnection attempts give up after two seconds and the next
+# request starts a new one, so the pool fills again within moments of the database's return
+# (psycopg's default keeps backing off for up to five minutes).
 DATABASES["default"]["OPTIONS"]["pool"] = {
     "min_size": 1,
     "max_size": env.int("DATABASE_POOL_SIZE", 4, min_value=1, max_value=100),
-    "timeout": 10,
+    "timeout": env.int("DATABASE_POOL_TIMEOUT_MS", 500, min_value=10, max_value=60_000) / 1000,
+    "check": ConnectionPool.check_connection,
+    "reconnect_timeout": 2,
 }
 
 REDIS_URL = env.redis("REDIS_URL")

@@ -26,3 +26,4 @@ def test_it_is_503_when_the_cache_is_down():
     assert response.status_code == 503
     assert response.json()["cache"].startswith("error: ")
     assert response.json()["database"] == "ok"
+    assert response["Retry-After"] == "1"
