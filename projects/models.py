@@ -131,6 +131,9 @@ class Snapshot(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Set when the post-commit work (alerts, live updates) is done; the sweeper finishes the rest.
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The lease of the worker announcing it (projects/processing.py): its token, and when it was
+    # taken or last renewed by the worker's heartbeat.
+    processing_claimed_by = models.UUIDField(null=True, blank=True)
     processing_claimed_at = models.DateTimeField(null=True, blank=True)
 
     objects = SnapshotQuerySet.as_manager()

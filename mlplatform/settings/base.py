@@ -226,16 +226,30 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # With acks late on Redis, an unacknowledged task is redelivered after the visibility timeout: it must
-# be longer than any task can run, or a slow task would run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# be longer than any task can run, or a slow task would run twice. A publish never waits on a Redis
+# that is down: one connection attempt, no retries (kombu's default retries for about 6 s), short
+# socket timeouts (above the 1 s blocking pop of a worker's consumer); the work it would have queued
+# is found by a sweeper. A worker's own reconnection is separate (broker_connection_retry).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "max_retries": 0,
+    "socket_connect_timeout": 0.5,
+    "socket_timeout": 2,
+}
+# How long a worker holds a claimed snapshot without renewing it (projects/processing.py): its
+# heartbeat renews the claim every third of it, and a worker that dies loses it this long after.
+SNAPSHOT_PROCESSING_LEASE_SECONDS = env.int(
+    "SNAPSHOT_PROCESSING_LEASE_SECONDS", 30, min_value=1, max_value=300
+)
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "purge-stale-invitations": {
         "task": "accounts.purge_stale_invitations",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Snapshots never queued or whose worker died: processed within lease + 15 s (45 s).
     "sweep-unprocessed-snapshots": {
         "task": "projects.sweep_unprocessed_snapshots",
-        "schedule": 60.0,
+        "schedule": 15.0,
     },
     "alerts-no-data": {"task": "alerts.evaluate_no_data", "schedule": 60.0},
     "alerts-reminders": {"task": "alerts.send_reminders", "schedule": 60.0},
@@ -284,11 +298,12 @@ LOGGING = {
 def redis_cache(url: str, key_prefix: str) -> dict[str, Any]:
     return {
         "default": {
-            # Fails open (see mlplatform/cache.py); short timeouts so a hung Redis costs 1 s at most.
+            # Fails open (see mlplatform/cache.py): short timeouts (Redis answers in a millisecond
+            # on its network), then its circuit breaker skips a Redis that failed for a while.
             "BACKEND": "mlplatform.cache.ResilientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": key_prefix,
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from projects.ingestion import ingest_snapshot, process_snapshot
+from projects.ingestion import ingest_snapshot
+from projects.processing import process_snapshot
 from tests.browser.conftest import shoot
 from tests.browser.test_dashboard import _log_in, _wait_drawn
 from tests.factories import PASSWORD, make_project, snapshot_document

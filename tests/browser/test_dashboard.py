@@ -16,8 +16,9 @@ from django.core.management import call_command
 from mlplatform.accounts.models import TokenScope
 from mlplatform.management.commands.seed_demo import DEMO_EMAIL, DEMO_PASSWORD
 from projects.dashboards.document import PANEL_TYPES
-from projects.ingestion import ingest_snapshot, process_snapshot
+from projects.ingestion import ingest_snapshot
 from projects.models import Dashboard, Project
+from projects.processing import process_snapshot
 from tests.browser.conftest import shoot
 from tests.factories import PASSWORD, make_project, make_token, snapshot_document
 from tests.processes import BIN, celery_worker, child_environment, free_port, running

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from projects.dashboards.document import clean_spec
-from projects.ingestion import ingest_snapshot, process_snapshot
+from projects.ingestion import ingest_snapshot
 from projects.models import Dashboard, Snapshot
+from projects.processing import process_snapshot
 from tests.factories import snapshot_document
 
 pytestmark = pytest.mark.django_db

@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from mlplatform.accounts.models import Membership, User
-from projects import ingestion, live
+from projects import ingestion, live, processing
 from projects.live import project_group
 from projects.models import MetricPoint, Project, Snapshot
 from tests.factories import make_project, make_snapshot, make_team, snapshot_document
@@ -149,7 +149,7 @@ def push(project: Project, seed: int = 0) -> Snapshot:
     """Store a snapshot and process it here, as a worker would: the broadcast goes through the
     Redis channel layer the server listens on."""
     snapshot = make_snapshot(project, seed=seed)
-    assert ingestion.process_snapshot(snapshot.pk) is True
+    assert processing.process_snapshot(snapshot.pk) is True
     return snapshot
 
 
@@ -441,7 +441,7 @@ def test_a_broadcast_failure_never_breaks_processing(world):
     logger.addHandler(handler)
     try:
         with override_settings(CHANNEL_LAYERS=down):
-            assert ingestion.process_snapshot(snapshot.pk) is True
+            assert processing.process_snapshot(snapshot.pk) is True
     finally:
         logger.removeHandler(handler)
     snapshot.refresh_from_db()
