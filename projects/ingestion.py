@@ -19,7 +19,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -29,8 +29,6 @@ import numpy as np
 import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
-from django.utils import timezone
 
 from metrics.core.snapshot import snapshot_schema
 from mlplatform import request_bodies
@@ -45,7 +43,7 @@ from projects.models import (
     SnapshotTag,
     TestOutcome,
 )
-from projects.signals import snapshot_ingested, snapshot_stored
+from projects.signals import snapshot_stored
 
 logger = logging.getLogger(__name__)
 
@@ -554,41 +552,3 @@ def _insert[M: (MetricPoint, TestOutcome)](
     model.objects.bulk_create(
         [model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=500
     )
-
-
-# ---- after commit --------------------------------------------------------------------------------
-
-CLAIM_TIMEOUT_SECONDS = 300
-
-
-def process_snapshot(snapshot_pk: int) -> bool:
-    """Announce a stored snapshot (alerts, live updates) once. Returns False when another worker
-    holds or has done it. Safe to run twice."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=CLAIM_TIMEOUT_SECONDS)
-    # Claimed with one conditional UPDATE: of two workers, one gets the row.
-    claimed = (
-        Snapshot.objects.filter(pk=snapshot_pk, processed_at__isnull=True)
-        .filter(Q(processing_claimed_at__isnull=True) | Q(processing_claimed_at__lt=stale))
-        .update(processing_claimed_at=now)
-    )
-    if not claimed:
-        return False
-    snapshot = Snapshot.objects.select_related("project").get(pk=snapshot_pk)
-    snapshot_ingested.send(sender=Snapshot, snapshot=snapshot)
-    Snapshot.objects.filter(pk=snapshot_pk).update(processed_at=timezone.now())
-    return True
-
-
-SWEEP_AFTER_SECONDS = 60
-
-
-def sweep_unprocessed(limit: int = 500) -> int:
-    """Process snapshots whose post-commit work never ran (the broker was down) or died."""
-    cutoff = timezone.now() - timedelta(seconds=SWEEP_AFTER_SECONDS)
-    pending = list(
-        Snapshot.objects.filter(processed_at__isnull=True, created_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(process_snapshot(pk) for pk in pending)
