@@ -25,7 +25,9 @@ def hold(sender: Any, snapshot: Snapshot, **kwargs: Any) -> None:
     time.sleep(seconds)
 
 
-snapshot_ingested.connect(record, dispatch_uid="tests.projects.announcements.record")
+# Only in a worker started to record (the tests import `announced` from here too).
+if os.environ.get("TEST_ANNOUNCEMENTS_FILE"):
+    snapshot_ingested.connect(record, dispatch_uid="tests.projects.announcements.record")
 if os.environ.get("TEST_HOLD_ANNOUNCEMENT_SECONDS"):
     snapshot_ingested.connect(hold, dispatch_uid="tests.projects.announcements.hold")
     # First in line: nothing (alerts, live updates) has happened when the worker is killed.
