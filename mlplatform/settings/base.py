@@ -165,6 +165,9 @@ ALLOW_SIGNUPS = env.bool("ALLOW_SIGNUPS", True)
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", 7, min_value=1, max_value=90)
 # How often a token's last-used time is written, at most: one write a minute per token, not one a request.
 API_TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
+# How long a web process remembers a token it looked up (mlplatform/accounts/token_cache.py): a
+# revocation reaches every process within a second through the cache, within this without it.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", 5, min_value=0, max_value=60)
 
 # --- REST API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
