@@ -289,6 +289,8 @@ def start_server(
             break
         except OSError:
             time.sleep(0.2)
+    else:
+        raise SystemExit(f"the {model} server did not answer; see {log_path}")
     return server
 
 

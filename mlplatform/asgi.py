@@ -22,6 +22,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from mlplatform.api_errors import error_body  # noqa: E402
+from mlplatform.backpressure import IngestionLimit  # noqa: E402
 from mlplatform.routing import websocket_urlpatterns  # noqa: E402
 
 Scope = dict[str, Any]
@@ -95,7 +96,10 @@ async def _answer_408(send: Any, timeout: float) -> None:
 
 application = ProtocolTypeRouter(
     {
-        "http": BodyReadTimeout(django_application, settings.HTTP_BODY_READ_TIMEOUT),
+        "http": IngestionLimit(
+            BodyReadTimeout(django_application, settings.HTTP_BODY_READ_TIMEOUT),
+            settings.INGEST_MAX_IN_FLIGHT,
+        ),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

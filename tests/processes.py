@@ -137,3 +137,18 @@ def celery_worker(
         args += ["--include", ",".join(include)]
     with running(args, env or child_environment(), ready=" ready.") as process:
         yield process
+
+
+def web_server(port: int) -> list[str]:
+    """The command serving the site's HTTP as production does (one process), on loopback.
+
+    Tests of the serving path start their server through this one function, so the serving model
+    they exercise changes with it."""
+    return [
+        str(BIN / "uvicorn"),
+        "mlplatform.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]

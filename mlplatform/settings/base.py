@@ -212,6 +212,10 @@ API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", 1024 * 1024, min_value=1024)
 # The largest snapshot document, decompressed (the request body for ingestion, gzipped or not).
 SNAPSHOT_MAX_BYTES = env.int("SNAPSHOT_MAX_BYTES", 50 * 1024 * 1024, min_value=1024 * 1024)
 
+# Snapshot pushes in progress per web process at most; past it a push is answered 503 with
+# Retry-After at once (mlplatform/backpressure.py) instead of queueing until clients time out.
+INGEST_MAX_IN_FLIGHT = env.int("INGEST_MAX_IN_FLIGHT", 16, min_value=1, max_value=1000)
+
 # How long the server waits for the next piece of a request body before answering 408 (a client
 # that sends less than its Content-Length must not hold the request open).
 HTTP_BODY_READ_TIMEOUT = env.int("HTTP_BODY_READ_TIMEOUT", 10, min_value=1, max_value=300)
