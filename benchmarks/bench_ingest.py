@@ -1,14 +1,17 @@
-"""Ingestion and series benchmark against the running ASGI server on loopback (not a test).
+"""Ingestion and series benchmark against real web servers on loopback (not a test).
 
-It creates a database of its own (`bench_mlp` on the PostgreSQL of DATABASE_URL, dropped at the
-end), starts the web server as docker-compose runs it (uvicorn, --workers processes), and then:
+It creates a database of its own (`bench_mlp_<pid>` on the PostgreSQL of DATABASE_URL, dropped at
+the end) and, with the production settings:
 
-1. pushes 50-metric snapshots from concurrent clients (one keep-alive connection each) and prints
-   snapshots/s accepted and the p50/p99 latency;
+1. for each serving model of `--models` (the first is the baseline: uvicorn, the serving model
+   before issue 14), starts its server with `--workers` processes and pushes 42 KB snapshots of
+   530 points (a 51-metric report) from concurrent clients (one keep-alive connection each),
+   printing snapshots/s accepted, the p50/p99 latency and the web processes' CPU per snapshot,
+   then each model's ratio against the baseline; and checks that every push was stored once;
 2. loads a project with 100k snapshots (a point each for one series, written with COPY) and times
-   the series endpoint over all of them.
+   the series endpoint over all of them (the dashboard's benchmark is bench_dashboard.py).
 
-    .venv/bin/python benchmarks/bench_ingest.py [--snapshots 2000] [--clients 8]
+    .venv/bin/python benchmarks/bench_ingest.py [--snapshots 2000] [--clients 8] [--models uvicorn,gunicorn]
 
 Targets on a 2-core machine: 200 snapshots/s with p99 under 250 ms; series under 100 ms.
 """
