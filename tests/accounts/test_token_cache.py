@@ -48,7 +48,8 @@ def test_it_reads_a_token_from_the_database_once(api_for, acme):
     assert _token_reads(queries) == []
 
 
-def test_a_revocation_in_another_process_is_refused_within_a_second(api_for, acme):
+def test_a_revocation_in_another_process_is_refused_within_a_second(api_for, acme, settings):
+    settings.API_TOKEN_CACHE_SECONDS = 30
     token, secret = make_token(acme, TokenScope.READ)
     api = api_for(token=secret)
     url = f"/api/v1/orgs/{acme.pk}"
@@ -56,8 +57,9 @@ def test_a_revocation_in_another_process_is_refused_within_a_second(api_for, acm
     # What revoke_token does in another web process: the row, then the shared revocation mark.
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
     cache.set(token_cache.REVOCATION_KEY, "another process's mark", timeout=None)
-    elapsed = _status_within(api, url, 401, seconds=3)
-    assert elapsed <= token_cache.REVOCATION_CHECK_SECONDS + 0.5
+    elapsed = _status_within(api, url, 401, seconds=4)
+    # Well inside the 30 s the process remembers a token for: the mark refused it.
+    assert elapsed <= token_cache.REVOCATION_CHECK_SECONDS + 1.5
 
 
 def test_without_the_mark_a_revocation_is_refused_within_the_cache_time(api_for, acme, settings):
@@ -67,7 +69,7 @@ def test_without_the_mark_a_revocation_is_refused_within_the_cache_time(api_for,
     url = f"/api/v1/orgs/{acme.pk}"
     assert api.get(url).status_code == 200
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())  # Redis lost the mark
-    assert _status_within(api, url, 401, seconds=3) <= 1.5
+    assert _status_within(api, url, 401, seconds=4) <= 2.5
 
 
 def test_a_revocation_through_the_api_is_refused_at_once(api_for, acme, alice):
