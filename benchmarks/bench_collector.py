@@ -2,7 +2,7 @@
 of 1,000 JSON records, and the time to compute a snapshot of 100k rows; each beside a baseline run
 in the same process.
 
-It creates a database of its own (`bench_mlp_collector`, dropped at the end), starts the web server
+It creates a database of its own (`bench_mlp_collector_<pid>`, dropped at the end), starts the web server
 as compose runs it (production settings, uvicorn with --workers processes) and posts from
 concurrent keep-alive clients.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -32,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import bench_ingest  # noqa: E402
 from bench_ingest import BIN, environment, start_server  # noqa: E402
 
-bench_ingest.DB = "bench_mlp_collector"
+bench_ingest.DB = f"bench_mlp_collector_{os.getpid()}"
 
 SETUP = """
 import django, json

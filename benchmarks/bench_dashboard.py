@@ -1,7 +1,7 @@
 """Dashboard benchmark: the data of an 8-panel tab over a project of 100k snapshots, read through
 the running ASGI server on loopback (not a test).
 
-It creates a database of its own (`bench_mlp_dash`, dropped at the end), loads a project with
+It creates a database of its own (`bench_mlp_dash_<pid>`, dropped at the end), loads a project with
 100,000 snapshots five minutes apart (a year), each with points of 10 series, its test counts and
 a small document holding an income histogram, all written with COPY, and a dashboard tab of eight
 panels: a counter, a three-line chart, grouped and stacked bars, a scatter, a distribution over
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import sys
 import time
 import uuid
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_ingest  # noqa: E402
 from bench_ingest import environment, percentile, start_server  # noqa: E402
 
-bench_ingest.DB = "bench_mlp_dash"
+bench_ingest.DB = f"bench_mlp_dash_{os.getpid()}"
 SERIES = [
     ('ColumnSummary(column="income")', "ColumnSummary", {"column": "income"}, "current.mean"),
     ('ColumnSummary(column="age")', "ColumnSummary", {"column": "age"}, "current.mean"),

@@ -1,14 +1,17 @@
-"""Ingestion and series benchmark against the running ASGI server on loopback (not a test).
+"""Ingestion and series benchmark against real web servers on loopback (not a test).
 
-It creates a database of its own (`bench_mlp` on the PostgreSQL of DATABASE_URL, dropped at the
-end), starts the web server as docker-compose runs it (uvicorn, --workers processes), and then:
+It creates a database of its own (`bench_mlp_<pid>` on the PostgreSQL of DATABASE_URL, dropped at
+the end) and, with the production settings:
 
-1. pushes 50-metric snapshots from concurrent clients (one keep-alive connection each) and prints
-   snapshots/s accepted and the p50/p99 latency;
+1. for each serving model of `--models` (the first is the baseline: uvicorn, the serving model
+   before issue 14), starts its server with `--workers` processes and pushes 42 KB snapshots of
+   530 points (a 51-metric report) from concurrent clients (one keep-alive connection each),
+   printing snapshots/s accepted, the p50/p99 latency and the web processes' CPU per snapshot,
+   then each model's ratio against the baseline; and checks that every push was stored once;
 2. loads a project with 100k snapshots (a point each for one series, written with COPY) and times
-   the series endpoint over all of them.
+   the series endpoint over all of them (the dashboard's benchmark is bench_dashboard.py).
 
-    .venv/bin/python benchmarks/bench_ingest.py [--snapshots 2000] [--clients 8]
+    .venv/bin/python benchmarks/bench_ingest.py [--snapshots 2000] [--clients 8] [--models uvicorn,gunicorn]
 
 Targets on a 2-core machine: 200 snapshots/s with p99 under 250 ms; series under 100 ms.
 """
@@ -16,15 +19,19 @@ Targets on a 2-core machine: 200 snapshots/s with p99 under 250 ms; series under
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -34,7 +41,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
-DB = "bench_mlp"
+# A name per run: benchmarks of several checkouts may share one PostgreSQL.
+DB = f"bench_mlp_{os.getpid()}"
 
 
 def database_urls() -> tuple[str, str]:
@@ -89,9 +97,16 @@ print(json.dumps({"push": str(push.pk), "series": str(series.pk), "token": token
 """
 
 
-def snapshot_bodies(count: int) -> list[bytes]:
-    """`count` documents of one 50-metric report (summary and drift over 15 columns), each with
-    its own id and time."""
+def numbers_in(values: Any) -> int:
+    """How many points a metric's values make (one per number)."""
+    if isinstance(values, dict):
+        return sum(numbers_in(v) for v in values.values())
+    return int(isinstance(values, (int, float)))
+
+
+@functools.cache
+def snapshot_document() -> dict[str, Any]:
+    """One 50-metric report (summary and drift over 15 columns): about 42 KB and 530 points."""
     from metrics import DataDriftPreset, DataSummaryPreset, Report
 
     rng = np.random.default_rng(0)
@@ -101,7 +116,17 @@ def snapshot_bodies(count: int) -> list[bytes]:
     document = (
         Report([DataSummaryPreset(), DataDriftPreset()], progress=False).run(frame, frame).dict()
     )
-    print(f"snapshot: {len(document['metrics'])} metrics, {len(json.dumps(document)) // 1024} KB")
+    points = sum(numbers_in(m["values"]) for m in document["metrics"])
+    print(
+        f"snapshot: {len(document['metrics'])} metrics, {points} points, "
+        f"{len(json.dumps(document)) // 1024} KB"
+    )
+    return document
+
+
+def snapshot_bodies(count: int) -> list[bytes]:
+    """`count` copies of the benchmark's snapshot, each with its own id and time."""
+    document = dict(snapshot_document())
     bodies = []
     start = pd.Timestamp("2026-01-01T00:00:00Z")
     for i in range(count):
@@ -230,80 +255,174 @@ def prepare(env: dict[str, str], setup: str) -> dict[str, str]:
     return json.loads(done.stdout)
 
 
-def start_server(port: int, env: dict[str, str], workers: int, log_path: str) -> subprocess.Popen:
-    """uvicorn as compose runs it, on loopback, once it answers."""
+SERVING_MODELS = {
+    # The serving model before issue 14: every request through uvicorn's ASGI, Django's sync
+    # views in its one thread per process.
+    "uvicorn": "uvicorn mlplatform.asgi:application --host 127.0.0.1 --port {port} "
+    "--workers {workers} --no-access-log",
+    # HTTP on a WSGI server, threads per process (websockets would go to an ASGI process).
+    "gunicorn": "gunicorn mlplatform.wsgi:application --bind 127.0.0.1:{port} --workers {workers} "
+    "--worker-class gthread --threads 4 --backlog 2048",
+}
+
+
+def server_command(model: str, port: int, workers: int) -> list[str]:
+    args = SERVING_MODELS[model].format(port=port, workers=workers).split()
+    return [str(BIN / args[0]), *args[1:]]
+
+
+def start_server(
+    port: int, env: dict[str, str], workers: int, log_path: str, model: str = "uvicorn"
+) -> subprocess.Popen:
+    """The web server of `model` on loopback, once it answers."""
     log = open(log_path, "w")  # noqa: SIM115 - kept open while the server runs
     server = subprocess.Popen(
-        [
-            str(BIN / "uvicorn"),
-            "mlplatform.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-access-log",
-        ],
+        server_command(model, port, workers),
         cwd=ROOT,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
-    for _ in range(100):
+    for _ in range(150):
         try:
-            http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
             break
         except OSError:
             time.sleep(0.2)
+    else:
+        raise SystemExit(f"the {model} server did not answer; see {log_path}")
     return server
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(5)
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """User and system CPU time of a process and its children (the server's workers) so far."""
+    pids = [root_pid]
+    children = Path(f"/proc/{root_pid}/task/{root_pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values) * 1000, q))
 
 
+def count_stored(db_url: str, project: str) -> tuple[int, int]:
+    """(snapshots, distinct snapshot ids) stored in the project."""
+    with psycopg.connect(db_url) as connection:
+        row = connection.execute(
+            "SELECT count(*), count(DISTINCT uuid) FROM projects_snapshot WHERE project_id = %s",
+            (project,),
+        ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+def measure_model(
+    model: str,
+    env: dict[str, str],
+    ids: dict[str, str],
+    bodies: list[bytes],
+    args: argparse.Namespace,
+) -> tuple[float, float, float]:
+    """(snapshots/s, p50 ms, p99 ms) of pushing `bodies` to the server of `model`."""
+    port = free_port()
+    server = start_server(port, env, args.workers, f"{args.server_log}.{model}", model)
+    try:
+        push(port, ids["push"], ids["token"], bodies[:50], 2)  # warm up
+        cpu = cpu_seconds(server.pid)
+        started = time.perf_counter()
+        latencies = push(port, ids["push"], ids["token"], bodies[50:], args.clients)
+        elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(server.pid) - cpu
+    finally:
+        stop_server(server)
+    count = len(bodies) - 50
+    rate = count / elapsed
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    print(
+        f"{model:>9}: {count} snapshots from {args.clients} clients in {elapsed:.1f} s = "
+        f"{rate:.0f} snapshots/s; latency p50 {p50:.0f} ms, p99 {p99:.0f} ms; "
+        f"web CPU {1000 * cpu / count:.1f} ms a snapshot"
+    )
+    return rate, p50, p99
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--snapshots", type=int, default=2000)
+    parser.add_argument("--snapshots", type=int, default=2000, help="per serving model")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--series-snapshots", type=int, default=100_000)
     parser.add_argument(
-        "--workers", type=int, default=4, help="uvicorn worker processes (2 per core)"
+        "--models",
+        default="uvicorn,gunicorn",
+        help="serving models to compare, the first the baseline: " + ", ".join(SERVING_MODELS),
     )
+    parser.add_argument("--workers", type=int, default=4, help="web processes (2 per core)")
     parser.add_argument(
-        "--server-log", default="/tmp/bench-server.log", help="where the server's output goes"
+        "--server-log", default="/tmp/bench-server.log", help="where the servers' output goes"
     )
     args = parser.parse_args()
+    models = args.models.split(",")
 
     admin_url, db_url = database_urls()
     recreate_database(admin_url)
     env = environment(db_url)
-    server = None
     try:
         ids = prepare(env, SETUP)
-        port = 18765
-        server = start_server(port, env, args.workers, args.server_log)
-        bodies = snapshot_bodies(args.snapshots + 50)
-        push(port, ids["push"], ids["token"], bodies[:50], 2)  # warm up
-        started = time.perf_counter()
-        latencies = push(port, ids["push"], ids["token"], bodies[50:], args.clients)
-        elapsed = time.perf_counter() - started
+        results = {}
+        for model in models:
+            bodies = snapshot_bodies(args.snapshots + 50)
+            results[model] = measure_model(model, env, ids, bodies, args)
+        stored, distinct = count_stored(db_url, ids["push"])
+        expected = len(models) * (args.snapshots + 50)
+        print(f"stored {stored} snapshots ({distinct} distinct ids) of {expected} pushed")
+        baseline = results[models[0]]
+        for model in models[1:]:
+            rate, _, p99 = results[model]
+            print(
+                f"{model} against {models[0]}: {rate / baseline[0]:.2f}x the snapshots/s, "
+                f"{p99 / baseline[2]:.2f}x the p99"
+            )
+        best = models[-1]
+        port = free_port()
+        server = start_server(port, env, args.workers, f"{args.server_log}.series", best)
+        try:
+            series_id = load_series(db_url, ids["series"], args.series_snapshots)
+            timings = time_series(port, ids["series"], ids["token"], series_id, 30)
+        finally:
+            stop_server(server)
         print(
-            f"ingestion: {args.snapshots} snapshots from {args.clients} clients in {elapsed:.1f} s = "
-            f"{args.snapshots / elapsed:.0f} snapshots/s; latency p50 {percentile(latencies, 50):.0f} ms, "
-            f"p99 {percentile(latencies, 99):.0f} ms"
-        )
-        series_id = load_series(db_url, ids["series"], args.series_snapshots)
-        timings = time_series(port, ids["series"], ids["token"], series_id, 30)
-        print(
-            f"series endpoint over {args.series_snapshots:,} snapshots: p50 {percentile(timings[5:], 50):.0f} ms, "
-            f"p99 {percentile(timings[5:], 99):.0f} ms"
+            f"series endpoint ({best}) over {args.series_snapshots:,} snapshots: "
+            f"p50 {percentile(timings[5:], 50):.0f} ms, p99 {percentile(timings[5:], 99):.0f} ms"
         )
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
         drop_database(admin_url)
 
 

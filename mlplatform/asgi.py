@@ -26,6 +26,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connections  # noqa: E402
 
 from mlplatform.api_errors import error_body  # noqa: E402
+from mlplatform.backpressure import IngestionLimit  # noqa: E402
 from mlplatform.routing import websocket_urlpatterns  # noqa: E402
 
 Scope = dict[str, Any]
@@ -142,7 +143,10 @@ class ReturnsConnections:
 application = ProtocolTypeRouter(
     {
         "http": ReturnsConnections(
-            BodyReadTimeout(django_application, settings.HTTP_BODY_READ_TIMEOUT)
+            IngestionLimit(
+                BodyReadTimeout(django_application, settings.HTTP_BODY_READ_TIMEOUT),
+                settings.INGEST_MAX_IN_FLIGHT,
+            )
         ),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

@@ -9,6 +9,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from mlplatform.accounts import token_cache
 from mlplatform.accounts.models import ApiToken
 
 _QUERY_NAMES = {"token", "access_token", "api_key", "apikey", "api_token", "auth", "authorization"}
@@ -58,7 +59,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             secret = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise AuthenticationFailed("Invalid token.") from None
-        token = ApiToken.find(secret)
+        token = token_cache.find(secret)
         if token is None:
             raise AuthenticationFailed("Invalid token.")
         if token.is_revoked:

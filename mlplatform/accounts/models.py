@@ -298,6 +298,10 @@ class ApiToken(models.Model):
         secret = prefix + secrets.token_urlsafe(32)
         return secret, prefix, _hash_secret(secret)
 
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return _hash_secret(secret)
+
     @classmethod
     def find(cls, secret: str) -> ApiToken | None:
         return (

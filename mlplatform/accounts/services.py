@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from mlplatform.accounts import token_cache
 from mlplatform.accounts.access import Access, Perm
 from mlplatform.accounts.models import (
     ApiToken,
@@ -306,6 +307,9 @@ def revoke_token(access: Access, *, token: ApiToken) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        # Forgotten now and again once committed: in between, a request could remember it unrevoked.
+        token_cache.revoked()
+        transaction.on_commit(token_cache.revoked)
 
 
 def purge_stale_invitations(*, older_than_days: int = 30) -> int:

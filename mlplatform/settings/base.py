@@ -165,6 +165,9 @@ ALLOW_SIGNUPS = env.bool("ALLOW_SIGNUPS", True)
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", 7, min_value=1, max_value=90)
 # How often a token's last-used time is written, at most: one write a minute per token, not one a request.
 API_TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
+# How long a web process remembers a token it looked up (mlplatform/accounts/token_cache.py): a
+# revocation reaches every process within a second through the cache, within this without it.
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", 5, min_value=0, max_value=60)
 
 # --- REST API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -208,6 +211,10 @@ API_RATE_LIMIT_USER = env.rate("API_RATE_LIMIT_USER", "1200/min")
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", 1024 * 1024, min_value=1024)
 # The largest snapshot document, decompressed (the request body for ingestion, gzipped or not).
 SNAPSHOT_MAX_BYTES = env.int("SNAPSHOT_MAX_BYTES", 50 * 1024 * 1024, min_value=1024 * 1024)
+
+# Snapshot pushes in progress per web process at most; past it a push is answered 503 with
+# Retry-After at once (mlplatform/backpressure.py) instead of queueing until clients time out.
+INGEST_MAX_IN_FLIGHT = env.int("INGEST_MAX_IN_FLIGHT", 16, min_value=1, max_value=1000)
 
 # How long the server waits for the next piece of a request body before answering 408 (a client
 # that sends less than its Content-Length must not hold the request open).
