@@ -251,6 +251,8 @@ def test_a_spool_directory_is_used_by_one_client_at_a_time(platform, tmp_path):
         first.close(timeout=5)
 
 
+# The child only sends, on its own new thread: the warning is about locks held at the fork.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_process_leaves_the_parents_rows_to_the_parent(platform, tmp_path):
     # Nothing listens yet: the parent's rows wait in its queue and its spool.
     client = CollectorClient(
