@@ -239,6 +239,15 @@ def load_settings() -> None:
         settings.INSTALLED_APPS  # noqa: B018 - touching a setting imports the settings module
 
 
+def served_at(host: str, port: int) -> str:
+    """The URL a browser on this machine opens for a server bound to `host`:`port` (a wildcard
+    address is reached on loopback; an IPv6 address goes in brackets)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def ensure_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
