@@ -1,7 +1,7 @@
 # The two commands of the README; each sets itself up first.
 .PHONY: demo test lint format
 
-demo:  ## set up, migrate, seed the demo and serve it at http://127.0.0.1:8000
+demo:  ## set up, migrate, seed the demo and serve it at http://127.0.0.1:8000 (or HOST, PORT)
 	scripts/demo
 
 test:  ## set up and run the whole suite on PostgreSQL and Redis

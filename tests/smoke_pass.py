@@ -2,8 +2,8 @@
 
 Run it as a program in a fresh process whose settings name an empty database (it migrates it):
 `DJANGO_SETTINGS_MODULE=mlplatform.settings.local DATABASE_URL=sqlite:///... python -m
-tests.smoke_pass`. It seeds the demo (`seed_demo`, as `scripts/demo` does), adds a second
-organisation with a channel and an empty project, then with `django.test.Client`:
+tests.smoke_pass`. It seeds the demo (`seed_demo`, as `scripts/demo` does through `serve_demo`),
+adds a second organisation with a channel and an empty project, then with `django.test.Client`:
 
 - GETs every page of the URL configuration, its path parameters filled with the seeded objects'
   ids, once per organisation and project where they apply;

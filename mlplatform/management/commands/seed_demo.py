@@ -11,6 +11,7 @@ import numpy as np
 import orjson
 import pandas as pd
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -154,6 +155,11 @@ def demo_dashboard(project: Project) -> dict[str, Any]:
 DEMO_PASSWORD = "demo-password"
 
 
+def login_line(url: str) -> str:
+    """How to log in to the demo served at `url` (the last line `serve_demo` prints)."""
+    return f"Log in as {DEMO_EMAIL} / {DEMO_PASSWORD} at {url}"
+
+
 def _user(email: str, name: str, password: str | None) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
@@ -166,10 +172,12 @@ def _user(email: str, name: str, password: str | None) -> User:
 
 class Command(BaseCommand):
     help = "Create the demo user, organisation, team and projects (idempotent)."
+    # serve_demo prints the login itself, last, once the site is up.
+    stealth_options = ("announce",)
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
-            "--url", default="http://127.0.0.1:8000", help="Where the site is served."
+            "--url", default=None, help="Where the site is served (default: SITE_URL)."
         )
         parser.add_argument(
             "--no-snapshots",
@@ -178,8 +186,23 @@ class Command(BaseCommand):
             help="Skip the month of demo snapshots (they take a few seconds).",
         )
 
-    @transaction.atomic
-    def handle(self, *args: Any, url: str, snapshots: bool = True, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        url: str | None,
+        snapshots: bool = True,
+        announce: bool = True,
+        **options: Any,
+    ) -> None:
+        with transaction.atomic():
+            self._seed(snapshots)
+        # After the commit, so the alert emails it sent (on commit) are printed above it.
+        if announce:
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo ready. {login_line(url or settings.SITE_URL)}")
+            )
+
+    def _seed(self, snapshots: bool) -> None:
         demo = _user(DEMO_EMAIL, "Demo User", DEMO_PASSWORD)
         # A colleague who cannot log in (no usable password), so the members page has a second row.
         colleague = _user("ada@example.com", "Ada Colleague", None)
@@ -214,11 +237,6 @@ class Command(BaseCommand):
         if demo.last_organization_id is None:
             demo.last_organization = org
             demo.save(update_fields=["last_organization"])
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Demo ready: open {url} and log in as {DEMO_EMAIL} / {DEMO_PASSWORD}"
-            )
-        )
 
     def _seed_collector(self, project: Project) -> None:
         """A collector for the churn model with its reference, three hours of live rows and one
