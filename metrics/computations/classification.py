@@ -27,7 +27,8 @@ computed on the same labels: a model should beat it.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,73 @@ class Labelled:
     binary: bool
     positive: int | None  # code of the positive class (binary)
     rows: int
+    # One sort per score column serves every AUC, curve and lift table of a run.
+    _rankings: dict[int, Ranking] = field(default_factory=dict, repr=False, compare=False)
+
+    def ranking(self, code: int) -> Ranking:
+        """Class `code`'s probability column ranked from the highest, against "true == code"."""
+        assert self.probas is not None
+        if code not in self._rankings:
+            if self.binary and self.positive is not None and code != self.positive:
+                # The other class's probability falls as the positive one rises: its ranking is
+                # the positive ranking read backwards (equal scores stay together), no new sort.
+                self._rankings[code] = _reversed(
+                    self.ranking(self.positive), self.probas[:, code], self.true == code
+                )
+            else:
+                self._rankings[code] = rank_scores(self.probas[:, code], self.true == code)
+        return self._rankings[code]
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Scores sorted from the highest (a stable sort), cut into groups of equal score: what the
+    ROC AUC, the ROC and precision-recall curves and the lift table of one score column share."""
+
+    order: np.ndarray  # row indices, highest score first
+    sorted_scores: np.ndarray
+    hits: np.ndarray  # positive flags in that order
+    ends: np.ndarray  # index (in that order) of the last row of each group of equal scores
+    tps: np.ndarray  # positives up to and including each group
+    n_pos: int
+    n_neg: int
+
+    @cached_property
+    def auc(self) -> float:
+        """The Mann-Whitney count over the groups of equal score: each negative of a group beats
+        no positive of a lower group, loses to every positive above it and ties with its own
+        group's."""
+        if self.n_pos == 0 or self.n_neg == 0:
+            return float("nan")
+        fps = (self.ends + 1) - self.tps
+        positives = np.diff(self.tps, prepend=0)
+        negatives = np.diff(fps, prepend=0)
+        above = self.tps - positives
+        return float(np.dot(negatives, above + positives / 2) / (self.n_pos * self.n_neg))
+
+
+def rank_scores(scores: np.ndarray, positive: np.ndarray) -> Ranking:
+    order = np.argsort(-scores, kind="stable")
+    return _grouped(order, scores[order], positive[order])
+
+
+def _reversed(other: Ranking, scores: np.ndarray, positive: np.ndarray) -> Ranking:
+    """The ranking of a binary task's other class, whose `scores` fall as `other`'s rise."""
+    order = other.order[::-1]
+    sorted_scores = scores[order]
+    if np.any(sorted_scores[1:] > sorted_scores[:-1]):
+        return rank_scores(scores, positive)  # the two columns do not mirror each other
+    return _grouped(order, sorted_scores, positive[order])
+
+
+def _grouped(order: np.ndarray, sorted_scores: np.ndarray, hits: np.ndarray) -> Ranking:
+    if not len(hits):
+        nothing = np.zeros(0, dtype=np.int64)
+        return Ranking(order, sorted_scores, hits, nothing, nothing, 0, 0)
+    ends = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
+    tps = np.cumsum(hits)[ends]
+    n_pos = int(tps[-1])
+    return Ranking(order, sorted_scores, hits, ends, tps, n_pos, len(hits) - n_pos)
 
 
 def _as_list(value: Any) -> list[str]:
@@ -256,15 +324,12 @@ def per_class(matrix: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def binary_auc(scores: np.ndarray, positive: np.ndarray) -> float:
-    """ROC AUC from the rank-sum (Mann-Whitney) identity, ties counting half."""
-    n_pos = int(positive.sum())
-    n_neg = len(positive) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    from scipy.stats import rankdata
+    """ROC AUC: the chance that a positive row scores above a negative one, ties counting half."""
+    return ranking_auc(rank_scores(scores, positive))
 
-    ranks = rankdata(scores)
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+def ranking_auc(r: Ranking) -> float:
+    return r.auc
 
 
 def log_loss(true: np.ndarray, probas: np.ndarray) -> float:
@@ -273,9 +338,15 @@ def log_loss(true: np.ndarray, probas: np.ndarray) -> float:
 
 
 def quality(
-    data: Labelled, pred: np.ndarray | None = None, probas: np.ndarray | None = None
+    data: Labelled,
+    pred: np.ndarray | None = None,
+    probas: np.ndarray | None = None,
+    *,
+    auc: bool = True,
 ) -> dict[str, float]:
-    """The quality values for `pred` (default: the model's) and `probas` against the true labels."""
+    """The quality values for `pred` (default: the model's) and `probas` against the true labels
+    (`auc=False` leaves the ROC AUC to the caller)."""
+    own_probas = probas is None
     pred = data.pred if pred is None else pred
     probas = data.probas if probas is None else probas
     k = len(data.classes)
@@ -298,11 +369,22 @@ def quality(
             values[f"{name}_weighted"] = float((rates[name][present] * weights).sum())
             values[f"{name}_micro"] = values["accuracy"]
     if probas is not None:
-        if data.binary:
-            values["roc_auc"] = binary_auc(probas[:, data.positive], data.true == data.positive)
+        if not auc:
+            pass
+        elif data.binary:
+            assert data.positive is not None
+            values["roc_auc"] = (
+                ranking_auc(data.ranking(data.positive))
+                if own_probas
+                else binary_auc(probas[:, data.positive], data.true == data.positive)
+            )
         else:
+            present = [c for c in range(k) if rates["support"][c] > 0]
             aucs = [
-                binary_auc(probas[:, c], data.true == c) for c in range(k) if (data.true == c).any()
+                ranking_auc(data.ranking(c))
+                if own_probas
+                else binary_auc(probas[:, c], data.true == c)
+                for c in present
             ]
             values["roc_auc"] = float(np.mean(aucs)) if len(aucs) > 1 else float("nan")
         values["log_loss"] = log_loss(data.true, probas)
@@ -315,7 +397,8 @@ def dummy_quality(data: Labelled) -> dict[str, float]:
     majority = int(np.argmax(counts))
     pred = np.full(data.rows, majority)
     probas = np.tile(counts / counts.sum(), (data.rows, 1)) if data.probas is not None else None
-    values = quality(data, pred, probas)
+    # Constant scores rank every positive level with every negative: the AUC is 0.5 by definition.
+    values = quality(data, pred, probas, auc=False)
     if probas is not None:
         values["roc_auc"] = 0.5 if (counts > 0).sum() > 1 else float("nan")
     return values
@@ -410,7 +493,7 @@ class ClassificationByLabel(_Classification):
             side_values["support"] = int(rates["support"][code])
             side_values["predicted"] = int(rates["predicted"][code])
             if data.probas is not None:
-                side_values["roc_auc"] = binary_auc(data.probas[:, code], data.true == code)
+                side_values["roc_auc"] = ranking_auc(data.ranking(code))
             values[side] = side_values
         return self.result(values)
 
@@ -449,19 +532,12 @@ def _downsample(n: int, points: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, points).round().astype(int))
 
 
-def roc_points(
-    scores: np.ndarray, positive: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def roc_points(r: Ranking) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(fpr, tpr, thresholds) at every distinct score, from the highest; starts at (0, 0)."""
-    order = np.argsort(-scores, kind="stable")
-    sorted_scores, hits = scores[order], positive[order]
-    distinct = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
-    tps = np.cumsum(hits)[distinct]
-    fps = (distinct + 1) - tps
-    n_pos, n_neg = int(positive.sum()), len(positive) - int(positive.sum())
-    tpr = np.r_[0.0, tps / n_pos] if n_pos else np.r_[0.0, np.zeros(len(tps))]
-    fpr = np.r_[0.0, fps / n_neg] if n_neg else np.r_[0.0, np.zeros(len(fps))]
-    thresholds = np.r_[np.inf, sorted_scores[distinct]]
+    fps = (r.ends + 1) - r.tps
+    tpr = np.r_[0.0, r.tps / r.n_pos] if r.n_pos else np.r_[0.0, np.zeros(len(r.tps))]
+    fpr = np.r_[0.0, fps / r.n_neg] if r.n_neg else np.r_[0.0, np.zeros(len(fps))]
+    thresholds = np.r_[np.inf, r.sorted_scores[r.ends]]
     return fpr, tpr, thresholds
 
 
@@ -471,7 +547,7 @@ class _Curve(_Classification):
             raise ValueError(f"points must be between 2 and 1000, not {points}.")
         super().__init__(label=label, points=points)
 
-    def _scores(self, data: Labelled) -> tuple[np.ndarray, np.ndarray, Any]:
+    def _scores(self, data: Labelled) -> tuple[Ranking, Any]:
         if data.probas is None:
             raise MetricError("Curves need predicted probabilities (prediction_probas).")
         wanted = self.params.get("label")
@@ -487,7 +563,7 @@ class _Curve(_Classification):
                     f"No class {wanted!r} among {[label_text(c) for c in data.classes][:10]}."
                 )
             code = matches[0]
-        return data.probas[:, code], data.true == code, data.classes[code]
+        return data.ranking(code), data.classes[code]
 
 
 class RocCurve(_Curve):
@@ -496,10 +572,10 @@ class RocCurve(_Curve):
     def compute(self, ctx: Context) -> MetricResult:
         values, details = {}, {}
         for side, data in self._sides(ctx).items():
-            scores, positive, label = self._scores(data)
-            fpr, tpr, thresholds = roc_points(scores, positive)
+            ranking, label = self._scores(data)
+            fpr, tpr, thresholds = roc_points(ranking)
             keep = _downsample(len(fpr), self.params["points"])
-            values[side] = {"roc_auc": binary_auc(scores, positive)}
+            values[side] = {"roc_auc": ranking_auc(ranking)}
             details[side] = {
                 "label": label_text(label),
                 "fpr": fpr[keep].tolist(),
@@ -516,17 +592,14 @@ class PrecisionRecallCurve(_Curve):
     def compute(self, ctx: Context) -> MetricResult:
         values, details = {}, {}
         for side, data in self._sides(ctx).items():
-            scores, positive, label = self._scores(data)
-            _, tpr, _ = roc_points(scores, positive)
-            order = np.argsort(-scores, kind="stable")
-            sorted_scores = scores[order]
-            distinct = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
-            tps = np.cumsum(positive[order])[distinct]
-            precision = tps / (distinct + 1)
+            ranking, label = self._scores(data)
+            _, tpr, _ = roc_points(ranking)
+            sorted_scores, distinct = ranking.sorted_scores, ranking.ends
+            precision = ranking.tps / (distinct + 1)
             recall = tpr[1:]
             average_precision = (
                 float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
-                if positive.any()
+                if ranking.n_pos
                 else float("nan")
             )
             keep = _downsample(len(precision), self.params["points"])
@@ -556,8 +629,8 @@ class LiftTable(_Classification):
         for side, data in self._sides(ctx).items():
             if not data.binary or data.probas is None:
                 raise MetricError("A lift table needs binary labels and predicted probabilities.")
-            scores = data.probas[:, data.positive]
-            hits = (data.true == data.positive)[np.argsort(-scores, kind="stable")]
+            assert data.positive is not None
+            hits = data.ranking(data.positive).hits
             groups = np.array_split(np.arange(len(hits)), self.params["bins"])
             overall = hits.mean()
             total = hits.sum()

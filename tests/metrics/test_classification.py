@@ -341,3 +341,55 @@ def test_predictions_are_required():
     result = run(ClassificationQuality(), frame, DataDefinition(target="y"))
     assert result.status == "error"
     assert "prediction" in result.reason
+
+
+@pytest.mark.parametrize("decimals", [1, 2])
+def test_tied_scores_match_scikit_learn(decimals):
+    """Scores rounded into few distinct values: every AUC and curve counts ties as scikit-learn."""
+    frame = binary_frame(n=5000, seed=7)
+    frame["p"] = frame["p"].round(decimals)
+    definition = DataDefinition(target="y", prediction="pred", prediction_probas="p")
+    y, proba = frame["y"], frame["p"]
+    quality = run(ClassificationQuality(), frame, definition).values["current"]
+    assert quality["roc_auc"] == pytest.approx(sk.roc_auc_score(y, proba), rel=TOL)
+    roc = run(RocCurve(points=1000), frame, definition)
+    fpr, tpr, _ = sk.roc_curve(y, proba, drop_intermediate=False)
+    assert roc.details["current"]["fpr"] == pytest.approx(fpr.tolist(), abs=1e-12)
+    assert roc.details["current"]["tpr"] == pytest.approx(tpr.tolist(), abs=1e-12)
+    assert roc.values["current"]["roc_auc"] == pytest.approx(sk.auc(fpr, tpr), rel=1e-9)
+    pr = run(PrecisionRecallCurve(), frame, definition)
+    assert pr.values["current"]["average_precision"] == pytest.approx(
+        sk.average_precision_score(y, proba), rel=TOL
+    )
+
+
+def test_tied_multiclass_scores_match_scikit_learn():
+    frame, classes = multiclass_frame()
+    frame[classes] = frame[classes].round(1)
+    frame[classes] = frame[classes].div(frame[classes].sum(axis=1), axis=0)
+    definition = DataDefinition(target="y", prediction="pred", prediction_probas=classes)
+    values = run(ClassificationQuality(), frame, definition).values["current"]
+    ordered = sorted(classes)
+    expected = sk.roc_auc_score(
+        frame["y"], frame[ordered].to_numpy(), multi_class="ovr", average="macro", labels=ordered
+    )
+    assert values["roc_auc"] == pytest.approx(expected, rel=TOL)
+
+
+def test_the_preset_sorts_each_score_column_once_per_side(monkeypatch):
+    """The AUCs, the ROC and precision-recall curves and the lift table share one sort."""
+    from metrics.presets import ClassificationPreset
+
+    frame = binary_frame(n=2000)
+    definition = DataDefinition(target="y", prediction="pred", prediction_probas="p")
+    sorted_lengths: list[int] = []
+    real_argsort = np.argsort
+
+    def counting_argsort(a, *args, **kwargs):
+        if np.ndim(a) == 1 and len(a) == len(frame):
+            sorted_lengths.append(len(a))
+        return real_argsort(a, *args, **kwargs)
+
+    monkeypatch.setattr(np, "argsort", counting_argsort)
+    Report([ClassificationPreset()], definition=definition).run(frame, frame.copy())
+    assert len(sorted_lengths) == 2  # one score column, two sides
