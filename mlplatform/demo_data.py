@@ -87,16 +87,21 @@ def demo_frames(
 ) -> DemoFrames:
     """The data behind `demo_snapshots`: the reference and one scored batch per day.
 
-    The last batch is `end`'s date (default: today; a naive `end` is taken as UTC), and every
-    batch is dated 06:00 UTC. The reference has `rows` rows and each day about as many. The same
+    The last batch is `end`'s date (default: the latest 06:00 UTC that has passed, so no batch
+    lies in the future; a naive `end` is taken as UTC), and every batch is dated 06:00 UTC. The reference has `rows` rows and each day about as many. The same
     arguments give the same frames.
     """
     if days < 1:
         raise ValueError(f"days must be at least 1, not {days}.")
     if rows < 100:
         raise ValueError(f"rows must be at least 100 (drift on fewer is noise), not {rows}.")
-    end = datetime.now(UTC) if end is None else end
-    last = (end if end.tzinfo else end.replace(tzinfo=UTC)).astimezone(UTC).date()
+    if end is None:
+        now = datetime.now(UTC)
+        last = now.date()
+        if datetime.combine(last, SNAPSHOT_HOUR) > now:
+            last -= timedelta(days=1)  # before 06:00 today's batch has not been scored yet
+    else:
+        last = (end if end.tzinfo else end.replace(tzinfo=UTC)).astimezone(UTC).date()
     reference = _applications(np.random.default_rng([seed, 0]), rows, _Conditions())
     batches = []
     for batch in range(1, days + 1):

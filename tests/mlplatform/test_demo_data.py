@@ -153,3 +153,13 @@ def test_seed_demo_stores_the_month_once(db):
 def test_seed_demo_can_skip_the_snapshots(db):
     call_command("seed_demo", "--no-snapshots", stdout=io.StringIO())
     assert not Project.objects.get(name="Credit scoring").snapshots.exists()
+
+
+def test_by_default_no_batch_lies_in_the_future():
+    """Before 06:00 UTC today's batch has not been scored: the month ends with yesterday's."""
+    from mlplatform.demo_data import demo_frames
+
+    before = datetime.now(UTC)
+    stamps = [day.timestamp for day in demo_frames(days=3, rows=100).days]
+    assert max(stamps) <= datetime.now(UTC)
+    assert before - max(stamps) < timedelta(days=1)
