@@ -41,6 +41,7 @@ from alerts.models import (
     Silence,
     State,
 )
+from projects.batches import repeated_snapshots, shared_batches
 from projects.models import MetricPoint, MetricSeries, Snapshot, TestOutcome
 
 logger = logging.getLogger(__name__)
@@ -101,6 +102,10 @@ def _judge_metric(rule: AlertRule, depth: int) -> Judgement:
     aggregate = AGGREGATES[c.get("aggregate", "last")]
     window = c.get("window") or {}
     points = MetricPoint.objects.filter(series_id=series.pk).order_by("-timestamp", "-snapshot_id")
+    # A batch pushed as several snapshots is one value in a window, not several.
+    repeats = repeated_snapshots(series.pk, shared_batches(rule.project_id))
+    if repeats:
+        points = points.exclude(snapshot_id__in=repeats)
     if window.get("minutes"):
         newest = list(points.values_list("timestamp", flat=True)[:depth])
         if not newest:

@@ -30,7 +30,7 @@ import orjson
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
-from metrics.core.snapshot import snapshot_schema
+from metrics.core.snapshot import BATCH_ID_KEY, snapshot_schema
 from mlplatform import request_bodies
 from projects import pgbinary
 from projects.models import (
@@ -358,6 +358,7 @@ def _store(
         timestamp=timestamp,
         name=document.get("name") or "",
         metadata=document.get("metadata") or {},
+        batch_id=(document.get("metadata") or {}).get(BATCH_ID_KEY),
         status=_status(counts),
         tests_success=counts.get("SUCCESS", 0),
         tests_fail=counts.get("FAIL", 0),

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from metrics.core.snapshot import BATCH_ID_MAX_LENGTH
 from mlplatform.accounts.access import Access
 from mlplatform.accounts.models import Organization, Role, Team, TokenScope
 
@@ -117,6 +118,13 @@ class Snapshot(models.Model):
     timestamp = models.DateTimeField()
     name = models.CharField(max_length=200, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # The batch of data the snapshot is about (its metadata's batch_id), or None. Snapshots of one
+    # batch in a project (a report's and a test suite's) are counted once by sums and counts (see
+    # projects/batches.py). NULL, not "", for none: COUNT(DISTINCT batch_id) and the partial index
+    # leave NULLs out, which is what counting each unbatched snapshot on its own relies on.
+    batch_id = models.CharField(  # noqa: DJ001
+        max_length=BATCH_ID_MAX_LENGTH, null=True, blank=True
+    )
     status = models.CharField(max_length=16, choices=SnapshotStatus.choices)
     tests_success = models.PositiveIntegerField(default=0)
     tests_fail = models.PositiveIntegerField(default=0)
@@ -150,6 +158,11 @@ class Snapshot(models.Model):
                 fields=["created_at"],
                 name="snapshot_unprocessed",
                 condition=Q(processed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["project", "batch_id"],
+                name="snapshot_project_batch",
+                condition=Q(batch_id__isnull=False),
             ),
         ]
         ordering = ["-timestamp", "-id"]

@@ -20,6 +20,7 @@ from django.db.models.functions import Trunc
 
 from mlplatform import querystring
 from projects import series as series_reading
+from projects.batches import batch_count, count_batches, repeated_outcomes, shared_batches
 from projects.models import (
     META_KEY,
     MetricPoint,
@@ -205,8 +206,24 @@ def _status_sums(rows: QuerySet) -> QuerySet:
         FAIL=Sum("tests_fail"),
         ERROR=Sum("tests_error"),
         SKIPPED=Sum("tests_skipped"),
-        snapshots=Count("id"),
+        snapshots=batch_count(),
     )
+
+
+def _minus_repeats(
+    buckets: dict[Any, dict[str, int]], repeats: list[int], period: str | None
+) -> None:
+    """Take the outcomes that repeat their batch's (projects/batches.py) out of the counts by
+    status, per period (or under the key None)."""
+    if not repeats:
+        return
+    rows = TestOutcome.objects.filter(pk__in=repeats).order_by()
+    if period is not None:
+        rows = rows.annotate(period=Trunc("timestamp", period, tzinfo=UTC))
+    for row in rows.values(*(["period"] if period else []), "status").annotate(n=Count("id")):
+        counts = buckets.get(row.get("period"))
+        if counts is not None:
+            counts[row["status"]] = max(0, counts[row["status"]] - row["n"])
 
 
 def _test_status(project: Project, window: Window, panel: dict[str, Any]) -> dict[str, Any]:
@@ -215,6 +232,7 @@ def _test_status(project: Project, window: Window, panel: dict[str, Any]) -> dic
     period = _period(window, panel["period"], project)
     snapshots = _snapshots(project, window)
     buckets: dict[datetime, dict[str, int]] = {}
+    repeats = repeated_outcomes(shared_batches(project), snapshots, panel["tests"] or None)
     if panel["tests"]:
         outcomes = (
             TestOutcome.objects.filter(
@@ -222,6 +240,7 @@ def _test_status(project: Project, window: Window, panel: dict[str, Any]) -> dic
                 test_id__in=panel["tests"],
                 snapshot_id__in=snapshots.values("pk"),
             )
+            .exclude(pk__in=repeats)
             .annotate(period=Trunc("timestamp", period, tzinfo=UTC))
             .values("period", "status")
             .annotate(n=Count("id"))
@@ -236,6 +255,7 @@ def _test_status(project: Project, window: Window, panel: dict[str, Any]) -> dic
         )
         for row in rows:
             buckets[row["period"]] = {s: row[s] or 0 for s in STATUSES}
+        _minus_repeats(buckets, repeats, period)
     times = sorted(buckets)
     return {
         "period": period,
@@ -248,20 +268,22 @@ def _test_status(project: Project, window: Window, panel: dict[str, Any]) -> dic
 def _test_counts(project: Project, window: Window, panel: dict[str, Any]) -> dict[str, Any]:
     """Tests per status over the range, and the latest snapshot's results with what went wrong."""
     snapshots = _snapshots(project, window)
+    repeats = repeated_outcomes(shared_batches(project), snapshots, panel["tests"] or None)
     if panel["tests"]:
         outcomes = TestOutcome.objects.filter(
             project_id=project.pk,
             test_id__in=panel["tests"],
             snapshot_id__in=snapshots.values("pk"),
-        )
+        ).exclude(pk__in=repeats)
         totals = dict.fromkeys(STATUSES, 0)
         for row in outcomes.values("status").annotate(n=Count("id")).order_by():
             totals[row["status"]] = row["n"]
-        count = snapshots.count()
+        count = count_batches(snapshots)
     else:
-        row = _status_sums(snapshots.order_by().values("project")).first() or {}
-        totals = {s: row.get(s) or 0 for s in STATUSES}
-        count = row.get("snapshots", 0)
+        sums: dict[str, Any] = _status_sums(snapshots.order_by().values("project")).first() or {}
+        totals = {s: int(sums.get(s) or 0) for s in STATUSES}
+        _minus_repeats({None: totals}, repeats, None)
+        count = sums.get("snapshots", 0)
     latest = snapshots.order_by("-timestamp", "-id").first()
     last: dict[str, Any] | None = None
     if latest is not None:

@@ -48,6 +48,11 @@ class SnapshotSerializer(serializers.ModelSerializer):
     processed = serializers.SerializerMethodField()
     # As in the document: no name is null, not "" (see to_representation).
     name = serializers.CharField(read_only=True, allow_null=True)
+    batch_id = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The metadata's batch_id: snapshots of one batch are counted once by sums.",
+    )
 
     class Meta:
         model = Snapshot
@@ -58,6 +63,7 @@ class SnapshotSerializer(serializers.ModelSerializer):
             "name",
             "tags",
             "metadata",
+            "batch_id",
             "status",
             "test_counts",
             "metrics",

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from projects import pgbinary
+from projects.batches import first_of_each_batch, shared_batches
 from projects.models import MetricPoint, MetricSeries, Project, Snapshot
 
 MAX_POINTS = 5000
@@ -92,9 +93,11 @@ def _fetch_postgresql(
     since: datetime | None,
     until: datetime | None,
     snapshots: QuerySet | None = None,
+    batches: dict[int, str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """A series' times (microseconds since 2000-01-01) and values, in time order, read in one
-    index-only scan of the covering index.
+    index-only scan of the covering index; with `batches` (projects/batches.py), without the
+    points that repeat a batch's.
 
     Each column comes back as one array in PostgreSQL's binary form and is read with
     `np.frombuffer`: no Python object per row, which is what makes 100k points affordable. The
@@ -109,16 +112,20 @@ def _fetch_postgresql(
         params.append(until)
     restrict, restrict_params = _filter_sql(snapshots)
     params.extend(restrict_params)
+    # The snapshot of each point only when a batch is shared: the covering index holds it too.
+    keys_sql = ", array_send(array_agg(snapshot_id))" if batches else ""
     sql = (
-        "SELECT array_send(array_agg(timestamp)), array_send(array_agg(value)) "
+        f"SELECT array_send(array_agg(timestamp)), array_send(array_agg(value)){keys_sql} "
         f"FROM {MetricPoint._meta.db_table} WHERE {' AND '.join(where)}{restrict}"
     )
     with _binary_cursor() as cursor:
         cursor.execute(sql, params, binary=True)
         row = cursor.fetchone()
         assert row is not None  # an aggregate answers one row
-        micros, values = row
-    micros_array, values_array = pgbinary.int8_array(micros), pgbinary.float8_array(values)
+    micros_array, values_array = pgbinary.int8_array(row[0]), pgbinary.float8_array(row[1])
+    if batches:
+        keep = first_of_each_batch(pgbinary.int8_array(row[2]), batches)
+        micros_array, values_array = micros_array[keep], values_array[keep]
     # The scan returns them in time order as a rule: confirming it is cheaper than sorting.
     if np.any(micros_array[1:] < micros_array[:-1]):
         order = np.argsort(micros_array, kind="stable")
@@ -193,8 +200,9 @@ def _read_postgresql(
     until: datetime | None,
     points: int,
     snapshots: QuerySet | None,
+    batches: dict[int, str],
 ) -> SeriesPoints:
-    micros, values = _fetch_postgresql(one.pk, since, until, snapshots)
+    micros, values = _fetch_postgresql(one.pk, since, until, snapshots, batches)
     seconds = micros / 1e6 + pgbinary.EPOCH_SECONDS
     keep = min_max_buckets(seconds, values, points)
     found = _snapshots_at(one.pk, micros[keep], values[keep])
@@ -219,6 +227,7 @@ def _read_other(
     until: datetime | None,
     points: int,
     snapshots: QuerySet | None,
+    batches: dict[int, str],
 ) -> SeriesPoints:
     rows = MetricPoint.objects.filter(series_id=one.pk)
     if snapshots is not None:
@@ -233,6 +242,8 @@ def _read_other(
     timestamps = np.array([r[0].timestamp() for r in values_list], dtype=np.float64)
     values = np.array([r[1] for r in values_list], dtype=np.float64)
     keys = np.array([r[2] for r in values_list], dtype=np.int64)
+    once = first_of_each_batch(keys, batches)
+    timestamps, values, keys = timestamps[once], values[once], keys[once]
     keep = min_max_buckets(timestamps, values, points)
     uuids = dict(
         Snapshot.objects.filter(project=project, pk__in=[int(k) for k in keys[keep]]).values_list(
@@ -241,7 +252,7 @@ def _read_other(
     )
     uuids_kept = [str(uuids[k]) if k in uuids else None for k in keys[keep].tolist()]
     return SeriesPoints(
-        one, len(values_list), timestamps[keep], values[keep], uuids_kept, summarise(values)
+        one, len(values), timestamps[keep], values[keep], uuids_kept, summarise(values)
     )
 
 
@@ -255,10 +266,12 @@ def read_series(
     snapshots: QuerySet | None = None,
 ) -> list[SeriesPoints]:
     """The points of each series over [since, until), downsampled to at most `points` each;
-    with `snapshots` (a queryset of the project's snapshots), only the points of those."""
+    with `snapshots` (a queryset of the project's snapshots), only the points of those. A batch
+    pushed as several snapshots gives one point per series (projects/batches.py)."""
+    batches = shared_batches(project)
     if connection.vendor == "postgresql":
-        return [_read_postgresql(one, since, until, points, snapshots) for one in series]
-    return [_read_other(project, one, since, until, points, snapshots) for one in series]
+        return [_read_postgresql(one, since, until, points, snapshots, batches) for one in series]
+    return [_read_other(project, one, since, until, points, snapshots, batches) for one in series]
 
 
 def as_json(found: list[SeriesPoints]) -> list[dict[str, object]]:

@@ -257,8 +257,8 @@ class RemoteWorkspace(Workspace):
 
     # ---- snapshots ------------------------------------------------------------------------------
 
-    def add_snapshot(self, project_id: str, snapshot: Any) -> str:
-        document = as_snapshot(snapshot)
+    def add_snapshot(self, project_id: str, snapshot: Any, *, batch_id: str | None = None) -> str:
+        document = as_snapshot(snapshot, batch_id)
         try:
             body = document.json().encode("utf-8")
         except ValueError as exc:  # NaN or infinity somewhere: not JSON

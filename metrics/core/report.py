@@ -1,12 +1,16 @@
 """Reports and test suites: run metrics (and tests) over a current and an optional reference frame.
 
-    report = Report([DataSummaryPreset(), DataDriftPreset()])
+    report = Report([DataSummaryPreset(), DataDriftPreset()], tests=[DataStabilityTestPreset()])
     run = report.run(current, reference)
     run.metric(ColumnSummary(column="age")).get("current.mean")
-    run.save("report.json")            # the snapshot document
+    run.passed                         # the tests' outcome
+    run.save("report.json")            # one snapshot document: metric results and test results
     workspace.add_snapshot(project_id, run.snapshot())
 
-Each metric is computed once per run, however many presets and tests ask for it. Column metrics are
+Each metric is computed once per run, however many presets and tests ask for it: a report given
+tests computes the metrics the tests read once, for both. A batch that is still pushed as two
+snapshots (a report's and a suite's) links them with `batch_id`, so the platform counts the batch
+once. Column metrics are
 computed column by column, each column's working arrays released once its metrics are done, so a
 wide frame costs little more memory than a narrow one; with `n_jobs > 1` the columns are spread over
 worker processes.
@@ -29,7 +33,13 @@ from metrics.computations.descriptors.frames import with_descriptors
 from metrics.core.base import Context, Metric, MetricResult, expand
 from metrics.core.definition import DataDefinition, Schema
 from metrics.core.progress import Progress, progress_enabled
-from metrics.core.snapshot import Snapshot, parse_timestamp
+from metrics.core.snapshot import (
+    BATCH_ID_KEY,
+    Snapshot,
+    check_batch_id,
+    parse_timestamp,
+    with_batch_id,
+)
 from metrics.suites.base import Test, TestResult, TestStatus
 from metrics.version import __version__
 
@@ -138,7 +148,14 @@ class _Runner:
         tags: Iterable[str],
         metadata: dict[str, Any] | None,
         timestamp: datetime | str | None,
+        batch_id: str | None = None,
     ) -> Run:
+        # Checked before any computing: a bad batch id should not cost a whole run.
+        checked = _check_metadata(metadata or {})
+        if batch_id is not None:
+            checked = with_batch_id(checked, batch_id)
+        elif BATCH_ID_KEY in checked:
+            check_batch_id(checked[BATCH_ID_KEY], f"metadata[{BATCH_ID_KEY!r}]")
         definition, current, reference = with_descriptors(
             self.definition,
             current,
@@ -161,7 +178,7 @@ class _Runner:
             timestamp=when,
             name=name,
             tags=_check_tags(tags),
-            metadata=_check_metadata(metadata or {}),
+            metadata=checked,
         )
 
     def _compute(self, ctx: Context, metrics: list[Metric]) -> None:
@@ -317,20 +334,35 @@ class _Runnable:
         tags: Iterable[str] = (),
         metadata: dict[str, Any] | None = None,
         timestamp: datetime | str | None = None,
+        batch_id: str | None = None,
     ) -> Run:
-        """Compute the metrics and run the tests. `timestamp` (default: now) is when the data is from."""
+        """Compute the metrics and run the tests. `timestamp` (default: now) is when the data is from.
+
+        `batch_id` (stored as ``metadata["batch_id"]``) names the batch of data the run is about:
+        snapshots pushed separately for one batch (a report's and a test suite's) with the same
+        batch id are counted once by the platform's sums and counts."""
         return self._runner.run(
-            current, reference, name=name, tags=tags, metadata=metadata, timestamp=timestamp
+            current,
+            reference,
+            name=name,
+            tags=tags,
+            metadata=metadata,
+            timestamp=timestamp,
+            batch_id=batch_id,
         )
 
 
 class Report(_Runnable):
-    """Metrics (and presets of metrics) to compute over a dataset.
+    """Metrics (and presets of metrics) to compute over a dataset, and optionally tests on them.
 
     Parameters
     ----------
     metrics
         Metrics and metric presets, e.g. ``[DataSummaryPreset(), ColumnQuantile(column="age", q=0.9)]``.
+    tests
+        Tests and test presets to run in the same pass, e.g. ``[DataStabilityTestPreset()]``: one
+        run, one snapshot holding both the metric results and the test outcomes. A metric that a
+        test reads and the report also lists is computed once.
     definition
         Column types and roles; inferred from the data when not given.
     n_jobs
@@ -343,11 +375,12 @@ class Report(_Runnable):
         self,
         metrics: Sequence[Any],
         *,
+        tests: Sequence[Any] = (),
         definition: DataDefinition | None = None,
         n_jobs: int = 1,
         progress: bool | None = None,
     ) -> None:
-        self._runner = _Runner(metrics, (), definition, n_jobs, progress)
+        self._runner = _Runner(metrics, tests, definition, n_jobs, progress)
 
 
 class TestSuite(_Runnable):

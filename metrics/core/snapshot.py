@@ -12,13 +12,17 @@ import importlib.resources
 import json
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
 STATUSES = ("SUCCESS", "FAIL", "WARNING", "ERROR", "SKIPPED")
+# The metadata key naming the batch of data a snapshot is about, and its longest value (the
+# schema says the same: metadata.batch_id is a string of 1 to 200 characters).
+BATCH_ID_KEY = "batch_id"
+BATCH_ID_MAX_LENGTH = 200
 # The JSON Schema of the document, package data of `metrics` (so it ships in the wheel).
 SCHEMA_FILE = ("schemas", "snapshot.schema.json")
 
@@ -50,6 +54,16 @@ class Snapshot:
     @staticmethod
     def new_id() -> str:
         return str(uuid.uuid4())
+
+    @property
+    def batch_id(self) -> str | None:
+        """The batch of data this snapshot is about (``metadata["batch_id"]``), if named."""
+        value = self.metadata.get(BATCH_ID_KEY)
+        return value if isinstance(value, str) else None
+
+    def with_batch_id(self, batch_id: str) -> Snapshot:
+        """A copy of this snapshot naming its batch (same id and content otherwise)."""
+        return replace(self, metadata=with_batch_id(self.metadata, batch_id))
 
     @property
     def test_counts(self) -> dict[str, int]:
@@ -132,6 +146,32 @@ class Snapshot:
             if metric["id"] == metric_id:
                 return metric
         raise KeyError(f"No metric {metric_id!r} in snapshot {self.id}.")
+
+
+def check_batch_id(value: Any, where: str = "batch_id") -> str:
+    """A batch id as the platform accepts it: a non-empty string of at most BATCH_ID_MAX_LENGTH
+    characters (no NUL). Raises `SnapshotError` naming `where` otherwise."""
+    if not isinstance(value, str):
+        raise SnapshotError(f"{where}: a batch id is a string, not {type(value).__name__}.")
+    if not value or len(value) > BATCH_ID_MAX_LENGTH:
+        raise SnapshotError(
+            f"{where}: a batch id has 1 to {BATCH_ID_MAX_LENGTH} characters, not {len(value)}."
+        )
+    if "\x00" in value:
+        raise SnapshotError(f"{where}: a batch id cannot hold a NUL character.")
+    return value
+
+
+def with_batch_id(metadata: Mapping[str, Any], batch_id: str) -> dict[str, Any]:
+    """The metadata with its batch id set (checked); a different batch id already there is an
+    error rather than silently replaced."""
+    check_batch_id(batch_id)
+    found = metadata.get(BATCH_ID_KEY)
+    if found is not None and found != batch_id:
+        raise SnapshotError(
+            f"batch_id: {batch_id!r} given, but the metadata already names batch {found!r}."
+        )
+    return {**metadata, BATCH_ID_KEY: batch_id}
 
 
 def parse_timestamp(value: Any, where: str) -> datetime:

@@ -75,9 +75,12 @@ class Workspace(ABC):
     def delete_project(self, project_id: str) -> None: ...
 
     @abstractmethod
-    def add_snapshot(self, project_id: str, snapshot: Any) -> str:
+    def add_snapshot(self, project_id: str, snapshot: Any, *, batch_id: str | None = None) -> str:
         """Store a snapshot (a `Snapshot`, or a run with `.snapshot()`); returns its id. Adding the
-        same snapshot again is a no-op; a different one with the same id raises `Conflict`."""
+        same snapshot again is a no-op; a different one with the same id raises `Conflict`.
+
+        `batch_id` sets the snapshot's ``metadata["batch_id"]``: snapshots of one batch of data
+        (a report's and a test suite's pushed separately) are then counted once by sums and counts."""
 
     @abstractmethod
     def list_snapshots(
@@ -98,12 +101,15 @@ class Workspace(ABC):
     def delete_snapshot(self, project_id: str, snapshot_id: str) -> None: ...
 
 
-def as_snapshot(snapshot: Any) -> Snapshot:
+def as_snapshot(snapshot: Any, batch_id: str | None = None) -> Snapshot:
+    """The snapshot of a `Snapshot` or a run, naming `batch_id` when given."""
     if isinstance(snapshot, Snapshot):
-        return snapshot
-    if hasattr(snapshot, "snapshot"):
-        return snapshot.snapshot()
-    raise TypeError(f"Expected a Snapshot or a run, not {type(snapshot).__name__}.")
+        found = snapshot
+    elif hasattr(snapshot, "snapshot"):
+        found = snapshot.snapshot()
+    else:
+        raise TypeError(f"Expected a Snapshot or a run, not {type(snapshot).__name__}.")
+    return found if batch_id is None else found.with_batch_id(batch_id)
 
 
 def checked_uuid(value: str, what: str) -> str:

@@ -61,8 +61,8 @@ class LocalWorkspace(Workspace):
     def delete_project(self, project_id: str) -> None:
         shutil.rmtree(self._project_dir(project_id))
 
-    def add_snapshot(self, project_id: str, snapshot: Any) -> str:
-        document = as_snapshot(snapshot)
+    def add_snapshot(self, project_id: str, snapshot: Any, *, batch_id: str | None = None) -> str:
+        document = as_snapshot(snapshot, batch_id)
         path = self._project_dir(project_id) / "snapshots" / f"{document.id}.json"
         if path.exists():
             existing = Snapshot.load(path)
