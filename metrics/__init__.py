@@ -15,7 +15,7 @@ workspace, the collector client, the `mlp` command line). Presets are in `metric
 """
 
 from metrics.client.collector_client import CollectorClient
-from metrics.client.remote import RemoteWorkspace
+from metrics.client.remote import RemoteError, RemoteWorkspace
 from metrics.computations.classification import (
     ClassBalance,
     ClassificationByLabel,
@@ -74,7 +74,7 @@ from metrics.computations.regression import (
     RegressionErrorNormality,
     RegressionQuality,
 )
-from metrics.core.base import Context, Metric, MetricError, MetricResult, clean
+from metrics.core.base import Context, Metric, MetricError, MetricResult, MissingLabels, clean
 from metrics.core.definition import ColumnType, DataDefinition, DataDefinitionError, Schema
 from metrics.core.report import Report, Run, TestSuite
 from metrics.core.snapshot import Snapshot, SnapshotError, snapshot_schema
@@ -111,5 +111,13 @@ from metrics.suites.conditions import (
 from metrics.suites.data_tests import *  # every data Test* class
 from metrics.suites.model_tests import *  # every model-quality Test* class
 from metrics.version import __version__
-from metrics.workspaces.base import Workspace, WorkspaceError
+from metrics.workspaces.base import (
+    AuthenticationFailed,
+    Conflict,
+    InvalidSnapshot,
+    NotFound,
+    PermissionDenied,
+    Workspace,
+    WorkspaceError,
+)
 from metrics.workspaces.local import LocalWorkspace

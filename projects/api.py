@@ -275,9 +275,15 @@ class SnapshotViewSet(mixins.DestroyModelMixin, ProjectScopedViewSet[Snapshot]):
                 content_encoding=request.headers.get("Content-Encoding"),
             )
         except SnapshotRejected as exc:
-            code = "validation_error" if exc.fields else "invalid_snapshot"
+            # The codes of docs/api.md's table of push errors.
             if exc.status == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE:
                 code = "request_too_large"
+            elif exc.fields:
+                code = "validation_error"
+            elif exc.status == status.HTTP_415_UNSUPPORTED_MEDIA_TYPE:
+                code = "unsupported_media_type"
+            else:
+                code = "parse_error"  # not a JSON document we can read
             body = error_body(code, exc.message, exc.fields or None)
             return Response(body, status=exc.status)
         except SnapshotConflict as exc:

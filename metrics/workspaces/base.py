@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -102,13 +102,19 @@ class Workspace(ABC):
 
 
 def as_snapshot(snapshot: Any, batch_id: str | None = None) -> Snapshot:
-    """The snapshot of a `Snapshot` or a run, naming `batch_id` when given."""
+    """The snapshot of a `Snapshot`, a run or a snapshot document (a dict, as `Snapshot.dict()`
+    or a stored file gives it), naming `batch_id` when given."""
     if isinstance(snapshot, Snapshot):
         found = snapshot
     elif hasattr(snapshot, "snapshot"):
         found = snapshot.snapshot()
+    elif isinstance(snapshot, Mapping):
+        found = Snapshot.from_dict(snapshot)
     else:
-        raise TypeError(f"Expected a Snapshot or a run, not {type(snapshot).__name__}.")
+        raise TypeError(
+            f"Expected a Snapshot, a run or a snapshot document (dict), not "
+            f"{type(snapshot).__name__}."
+        )
     return found if batch_id is None else found.with_batch_id(batch_id)
 
 

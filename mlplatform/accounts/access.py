@@ -190,8 +190,12 @@ def access_for_request(request: Any, *, org_id: Any) -> Access:
 
 def access_for_project(request: Any, project: Any, *, missing: str = "No such project.") -> Access:
     """The caller's access to the organisation of `project`, which they must see (teams, an ingest
-    token's own project); else `Http404(missing)`."""
-    access = access_for_request(request, org_id=project.organization_id)
+    token's own project); else `Http404(missing)`, for a project of another organisation too
+    (the caller is asking about a project, and learns nothing of whose it is)."""
+    try:
+        access = access_for_request(request, org_id=project.organization_id)
+    except Http404:
+        raise Http404(missing) from None
     if access.token is not None:
         # A token sees its organisation's projects, an ingest token its own: no query needed.
         visible = access.token.project_id in (None, project.pk)

@@ -28,24 +28,29 @@ def mutated(document, change):
     return broken
 
 
-CASES = {
-    "not json": (b"{not json", 400, None),
-    "a list": (b"[1, 2]", 400, "(document)"),
-    "NaN": (b'{"schema_version": 1, "x": NaN}', 400, None),
-    "Infinity": (b'{"schema_version": Infinity}', 400, None),
-    "a number out of range": (b'{"schema_version": 1e400}', 400, None),
-    "not utf-8": (b'{"name": "\xff\xfe"}', 400, None),
-    "deep nesting": (b'{"details": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400, None),
+CASES = {  # body, status, field named, the error code of docs/api.md's table
+    "not json": (b"{not json", 400, None, "parse_error"),
+    "a list": (b"[1, 2]", 400, "(document)", "validation_error"),
+    "NaN": (b'{"schema_version": 1, "x": NaN}', 400, None, "parse_error"),
+    "Infinity": (b'{"schema_version": Infinity}', 400, None, "parse_error"),
+    "a number out of range": (b'{"schema_version": 1e400}', 400, None, "parse_error"),
+    "not utf-8": (b'{"name": "\xff\xfe"}', 400, None, "parse_error"),
+    "deep nesting": (
+        b'{"details": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        400,
+        None,
+        "parse_error",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_malformed_bodies(api_for, world, case):
-    body, status, field = CASES[case]
+    body, status, field, code = CASES[case]
     response = post_snapshot(api_for(token=world.write), world.p1, body)
     assert response.status_code == status, response.content[:300]
     payload = response.json()
-    assert payload["error"] in ("invalid_snapshot", "validation_error")
+    assert payload["error"] == code
     assert payload["detail"]
     if field:
         assert field in payload["fields"]
@@ -167,3 +172,40 @@ def test_bad_query_parameters_are_named(api_for, world):
         response = api.get(url)
         assert response.status_code == 400, url
         assert field in response.json()["fields"], (url, response.json())
+
+
+def test_the_push_error_table_of_the_api_docs(api_for, world, document):
+    """Each row of docs/api.md's push-error table that the cases above do not cover."""
+    from mlplatform.accounts.models import TokenScope
+    from tests.factories import make_org, make_token, make_user
+
+    def answer(response):
+        return response.status_code, response.json()["error"], response.json()["detail"]
+
+    other_org = make_org("Globex", make_user("carol@example.com"))
+    _, outsider = make_token(other_org, TokenScope.WRITE)
+    assert answer(post_snapshot(api_for(token=outsider), world.p1, document)) == (
+        404,
+        "not_found",
+        "No such project.",
+    )
+    # An ingest token pushing to another project of its organisation: no such project for it.
+    assert answer(post_snapshot(api_for(token=world.ingest), world.p2, document))[:2] == (
+        404,
+        "not_found",
+    )
+    status, code, _ = answer(post_snapshot(api_for(token=world.read), world.p1, document))
+    assert (status, code) == (403, "permission_denied")
+    encoded = post_snapshot(
+        api_for(token=world.write), world.p1, json.dumps(document), HTTP_CONTENT_ENCODING="br"
+    )
+    assert answer(encoded)[:2] == (400, "parse_error")
+    broken_gzip = post_snapshot(
+        api_for(token=world.write), world.p1, b"\x1f\x8b not gzip", HTTP_CONTENT_ENCODING="gzip"
+    )
+    assert answer(broken_gzip)[:2] == (400, "parse_error")
+    text = post_snapshot(
+        api_for(token=world.write), world.p1, json.dumps(document), content_type="text/plain"
+    )
+    assert answer(text)[:2] == (415, "unsupported_media_type")
+    assert nothing_stored()

@@ -389,7 +389,34 @@ def test_errors_come_back_as_the_workspace_exceptions(live_server, acme, snapsho
     # Another organisation's project does not exist, as far as this token can tell.
     globex = make_org("Globex", make_user("charlie@example.com"))
     _, outsider = make_token(globex, TokenScope.WRITE)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound, match="No such project"):
         RemoteWorkspace(live_server.url, outsider).add_snapshot(project_id, snapshots[0])
     with pytest.raises(NotFound):
         RemoteWorkspace(live_server.url, outsider).get_project(project_id)
+
+
+def test_a_snapshot_document_pushes_like_the_snapshot(live_server, acme, snapshots):
+    """`add_snapshot` takes a snapshot document (a dict, as `Snapshot.dict()` or a stored file
+    gives it), as docs/metrics.md says."""
+    project = make_project(acme, "Documents")
+    _, secret = make_token(acme, TokenScope.INGEST, project=project)
+    document = snapshots[0].to_dict()
+    workspace = RemoteWorkspace(live_server.url, secret)
+    assert workspace.add_snapshot(str(project.pk), document) == document["id"]
+    stored = StoredSnapshot.objects.get(project=project)
+    assert str(stored.uuid) == document["id"]
+    with pytest.raises(TypeError, match="snapshot document"):
+        workspace.add_snapshot(str(project.pk), ["not", "a", "snapshot"])
+
+
+def test_the_exceptions_the_docs_name_come_from_metrics():
+    import metrics
+
+    for name in (
+        "WorkspaceError", "NotFound", "Conflict", "AuthenticationFailed", "PermissionDenied",
+        "InvalidSnapshot", "RemoteError", "SnapshotError", "MetricError", "MissingLabels",
+        "DataDefinitionError",
+    ):  # fmt: skip
+        assert isinstance(getattr(metrics, name), type), name
+    assert metrics.NotFound is NotFound
+    assert metrics.InvalidSnapshot is InvalidSnapshot
