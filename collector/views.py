@@ -89,13 +89,13 @@ def _examples(
         "endpoint": endpoint,
         "curl": (
             f"curl -X POST {endpoint}/data \\\n"
-            '  -H "Authorization: Bearer $ML_INGEST_TOKEN" \\\n'
+            '  -H "Authorization: Bearer $MLP_TOKEN" \\\n'
             '  -H "Content-Type: application/json" \\\n'
             f"  -d '{rows}'"
         ),
         "curl_labels": (
             f"curl -X POST {endpoint}/labels \\\n"
-            '  -H "Authorization: Bearer $ML_INGEST_TOKEN" \\\n'
+            '  -H "Authorization: Bearer $MLP_TOKEN" \\\n'
             '  -H "Content-Type: application/json" \\\n'
             f"  -d '{labels}'"
         ),
@@ -105,7 +105,7 @@ def _examples(
             "client = CollectorClient(\n"
             f'    "{collector.pk}",\n'
             f'    url="{base}",\n'
-            '    token=os.environ["ML_INGEST_TOKEN"],\n'
+            '    token=os.environ["MLP_TOKEN"],\n'
             ")\n"
             f"client.send({json.dumps(row)})\n"
             "# Later, when the targets are known:\n"

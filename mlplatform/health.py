@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 DATABASE_CHECK_TIMEOUT = 0.5  # seconds
@@ -67,3 +67,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if not healthy:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever a page links: the logo."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("img/logo.svg"))

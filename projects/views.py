@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from mlplatform import querystring
 from mlplatform.accounts.access import Access, Perm
@@ -20,8 +20,10 @@ PAGE_SIZE = 50
 
 
 @org_page(Perm.WRITE)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def project_create(request: HttpRequest, access: Access) -> HttpResponse:
+    if request.method != "POST":  # a bookmarked or typed address: the form is on the org's page
+        return redirect(reverse("org_home", args=[access.organization.slug]) + "?new=1#new-project")
     form = ProjectForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():

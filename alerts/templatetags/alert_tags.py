@@ -50,6 +50,23 @@ def firing_alerts(project: Any, access: Access) -> dict[str, Any]:
 
 
 @register.filter
-def alert_value(value: Any) -> str:
-    """A rule's value as people read it: four significant digits, or "no value"."""
+def alert_value(value: Any, rule: Any = None) -> str:
+    """A rule's value as people read it: four significant digits, or "no value"; a no-data rule's
+    value is the time since its last snapshot, said with its unit ("3 h 5 min")."""
+    if rule is not None and getattr(rule, "kind", None) == RuleKind.NO_DATA and value is not None:
+        return quiet_for(float(value))
     return describe_value(value)
+
+
+def quiet_for(minutes: float) -> str:
+    """Minutes without a snapshot, in words: "45 s", "12 min", "3 h 5 min", "2 d 4 h"."""
+    if minutes < 1:
+        return f"{round(minutes * 60)} s"
+    whole = int(minutes)
+    if whole < 60:
+        return f"{whole} min"
+    hours, rest = divmod(whole, 60)
+    if hours < 24:
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from mlplatform.accounts import services
-from mlplatform.accounts.access import Access, Perm, get_or_404
+from mlplatform.accounts.access import Access, Perm, get_or_404, parse_uuid
 from mlplatform.accounts.adapters import INVITATION_SESSION_KEY
 from mlplatform.accounts.forms import (
     InviteForm,
@@ -405,7 +405,13 @@ def _token_scopes(access: Access) -> list[str]:
 @org_page()
 def tokens(request: HttpRequest, access: Access) -> HttpResponse:
     scopes = _token_scopes(access)
-    form = TokenForm(request.POST or None, projects=access.projects(), scopes=scopes)
+    projects = access.projects()
+    initial: dict[str, Any] = {}
+    wanted = parse_uuid(request.GET.get("project")) if request.method != "POST" else None
+    # Opened from a project's page ("create an ingest token for this project"): that one.
+    if wanted and (chosen := projects.filter(pk=wanted).first()) is not None:
+        initial["project"] = chosen
+    form = TokenForm(request.POST or None, projects=projects, scopes=scopes, initial=initial)
     if request.method == "POST":
         if not scopes:
             raise PermissionDenied("Viewers can look but not change anything.")

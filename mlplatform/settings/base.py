@@ -126,6 +126,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Forms show each field's errors under its own input (mlplatform/templates/forms/p.html).
+FORM_RENDERER = "mlplatform.form_renderer.ErrorsUnderTheirField"
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", str(VAR_DIR / "static")))
 # The chart library comes from the npm registry (package.json), installed by scripts/setup into

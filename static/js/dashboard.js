@@ -374,7 +374,7 @@
     const low = Math.min(...lows), high = Math.max(...highs);
     const times = columns.map((c) => c.t);
     const holder = el("div", { class: "chart heatmap" });
-    const readout = el("p", { class: "muted small readout", text: `${columns.length} snapshots; darker cells hold more of the rows. Click a column to open its snapshot.` });
+    const readout = el("p", { class: "muted small readout", text: `${columns.length} snapshot${columns.length === 1 ? "" : "s"}; darker cells hold more of the rows. Click a column to open its snapshot.` });
     target.replaceChildren(holder, readout);
     const cells = (column) => {
       const total = column.counts.reduce((a, b) => a + b, 0) || 1;
@@ -809,7 +809,7 @@
     const { presets } = await api("/presets");
     bodyNode.replaceChildren(...presets.map((p) => el("label", { class: "check" },
       el("input", { type: "checkbox", value: p.id, disabled: p.available ? null : "disabled", checked: p.available ? "checked" : null }),
-      ` ${p.title} `, el("span", { class: "muted small", text: p.available ? `${p.panels} panels` : "no data for it yet" }))));
+      ` ${p.title} `, el("span", { class: "muted small", text: p.available ? `${p.panels} panel${p.panels === 1 ? "" : "s"}` : "no data for it yet" }))));
     form.onsubmit = async (event) => {
       event.preventDefault();
       const chosen = [...bodyNode.querySelectorAll("input:checked")].map((i) => i.value);
