@@ -159,7 +159,7 @@ class ColumnDrift(Metric):
                         f"Column {self.column!r} has no finite values in the {side} data."
                     )
             # Distinct values of both sides together (Evidently's count, and our categorical one's).
-            distinct = _distinct_finite(ref, cur)
+            distinct = _distinct_finite(pair)
             if method_name is None:
                 method_name = default_method(pair.type, len(ref), distinct)
             method = drift_methods.METHODS[method_name]
@@ -175,7 +175,8 @@ class ColumnDrift(Metric):
             else:
                 raise MetricError(
                     f"{method.title} compares categories; {self.column!r} is numerical with "
-                    f"{distinct} distinct values. Declare it categorical, or choose another method."
+                    f"more than {FEW_VALUES} distinct values. Declare it categorical, or choose "
+                    "another method."
                 )
         else:
             categories, ref_counts, cur_counts = pair.shared_category_counts
@@ -266,11 +267,15 @@ class ColumnDrift(Metric):
         )
 
 
-def _distinct_finite(reference: np.ndarray, current: np.ndarray) -> int:
-    """Distinct values of two sorted finite samples together."""
-    ref_unique = reference[np.r_[True, reference[1:] != reference[:-1]]]
-    cur_unique = current[np.r_[True, current[1:] != current[:-1]]]
-    return int(np.union1d(ref_unique, cur_unique).size)
+def _distinct_finite(pair: Any) -> int:
+    """Distinct values of two sorted finite samples together, exact up to FEW_VALUES: every choice
+    made from it only asks whether it is at most 2 or at most FEW_VALUES, so when either side alone
+    has more, that side's count (already a lower bound above FEW_VALUES) is returned without
+    merging large arrays."""
+    n_reference, n_current = pair.require_reference().n_unique_finite, pair.current.n_unique_finite
+    if max(n_reference, n_current) > FEW_VALUES:
+        return max(n_reference, n_current)
+    return len(pair.shared_value_counts[0])  # few values: cheap, and reused for their counts
 
 
 class DatasetDrift(Metric):

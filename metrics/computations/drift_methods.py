@@ -134,7 +134,7 @@ def distinct_sturges_counts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Counts over Sturges bins of the distinct values of both sorted samples (Evidently's
     binning of numerical columns for the Hellinger distance). Returns (edges, reference, current)."""
-    distinct = np.union1d(reference, current)
+    distinct = np.union1d(_distinct_sorted(reference), _distinct_sorted(current))
     edges = sturges_edges(float(distinct[0]), float(distinct[-1]), distinct.size)
     return edges, histogram_counts(reference, edges), histogram_counts(current, edges)
 
@@ -441,6 +441,10 @@ def _merged_cdfs(
     current_cdf = np.cumsum(from_current)[:-1] / m
     reference_cdf = np.cumsum(~from_current)[:-1] / n
     return support, reference_cdf, current_cdf
+
+
+def _distinct_sorted(sample: np.ndarray) -> np.ndarray:
+    return sample[np.r_[True, sample[1:] != sample[:-1]]]
 
 
 def _every_kth(sample: np.ndarray, limit: int) -> np.ndarray:
