@@ -76,7 +76,7 @@ from metrics.computations.regression import (
 )
 from metrics.core.base import Context, Metric, MetricError, MetricResult, MissingLabels, clean
 from metrics.core.definition import ColumnType, DataDefinition, DataDefinitionError, Schema
-from metrics.core.report import Report, Run, TestSuite
+from metrics.core.report import ColumnDriftResult, LabelQuality, Report, Run, TestSuite
 from metrics.core.snapshot import Snapshot, SnapshotError, snapshot_schema
 from metrics.presets import (
     BinaryClassificationTestPreset,

@@ -66,6 +66,9 @@ class DriftRow:
     status: str
     reason: str
     chart_anchor: str = ""  # the column's distribution chart, when the snapshot has one
+    # How the score meets the threshold to drift ("at or below", "below", "at or above", "above");
+    # snapshots from before the library recorded it get the old rule for their kind.
+    rule: str = ""
 
 
 @dataclass(frozen=True)
@@ -364,6 +367,10 @@ def _drift_row(metric: Mapping[str, Any], anchor: str, column_types: Mapping[str
         drifted=drifted if isinstance(drifted, bool) else None,
         status=str(metric.get("status", "")),
         reason=str(metric.get("reason") or ""),
+        rule=str(
+            details.get("rule")
+            or {"p_value": "below", "distance": "at or above"}.get(str(details.get("kind")), "")
+        ),
     )
 
 

@@ -2,12 +2,16 @@
 drifted columns), and for embeddings.
 
 The method for a column is, in order: the one set for that column, for its type, for the run, or
-the default, which depends on the reference's size and the column's cardinality. With at most 1000
-reference values, numerical columns with more than 5 distinct values get Kolmogorov-Smirnov and the
-others chi-square (the two-proportion z-test when binary); with more, numerical columns with more than
-5 distinct values get the normed Wasserstein distance and the others Jensen-Shannon. (P-value tests
-flag almost any difference on large samples, hence the switch to distances.) Text columns get a
-domain classifier. Nulls are left out; so are infinities for numerical columns.
+the default, which depends on the reference's size and the column's cardinality (distinct values of
+reference and current together, as Evidently counts them). With at most 1000 reference values,
+numerical columns with more than 5 distinct values get Kolmogorov-Smirnov and the others chi-square
+(the two-proportion z-test when binary); with more, numerical columns with more than 5 distinct
+values get the normed Wasserstein distance and the others Jensen-Shannon. (P-value tests flag almost
+any difference on large samples, hence the switch to distances.) Text columns get a domain
+classifier. Nulls are left out; so are infinities for numerical columns.
+
+Methods can be named by Evidently's names too (`chisquare`, `z`, `jensenshannon`, ...; see
+`drift_methods.ALIASES`); they are replaced by ours.
 """
 
 from __future__ import annotations
@@ -38,12 +42,15 @@ def default_method(column_type: ColumnType, reference_size: int, distinct: int) 
     return "wasserstein" if many_values else "jensen_shannon"
 
 
-def _check_method(method: str | None, where: str) -> None:
+def resolve_method(method: str | None, where: str) -> str | None:
+    """The method's canonical name (Evidently's names accepted); ValueError naming `where` and the
+    valid names for an unknown one."""
     if method is None or method == TEXT_METHOD:
-        return
-    if method not in drift_methods.METHODS:
-        known = ", ".join(sorted(drift_methods.METHODS))
-        raise ValueError(f"{where}: unknown drift method {method!r}; choose one of {known}.")
+        return method
+    try:
+        return drift_methods.canonical(method)
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,11 +72,14 @@ class DriftOptions:
     per_column_threshold: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check_method(self.method, "method")
-        _check_method(self.numerical_method, "numerical_method")
-        _check_method(self.categorical_method, "categorical_method")
-        for column, method in self.per_column_method.items():
-            _check_method(method, f"per_column_method[{column!r}]")
+        # Frozen: the canonical names (Evidently's aliases replaced) go in through object.__setattr__.
+        for name in ("method", "numerical_method", "categorical_method"):
+            object.__setattr__(self, name, resolve_method(getattr(self, name), name))
+        per_column = {
+            column: resolve_method(method, f"per_column_method[{column!r}]")
+            for column, method in self.per_column_method.items()
+        }
+        object.__setattr__(self, "per_column_method", per_column)
 
     def for_column(self, column: str, column_type: ColumnType) -> tuple[str | None, float | None]:
         by_type_method = {
@@ -108,8 +118,9 @@ class ColumnDrift(Metric):
     """Drift of one column between reference and current.
 
     Values: `score` (the p-value or distance), `threshold`, `drifted`, and `statistic` where the
-    method has one. Details: the method's name and title, and whether the score is a p-value (drift
-    when below the threshold) or a distance (drift when at or above it).
+    method has one. Details: the method's name and title, whether the score is a p-value or a
+    distance, and `rule`: how it meets the threshold to drift ("at or below", "below", "at or
+    above", "above"; Evidently's convention per method).
     """
 
     column_param = "column"
@@ -123,7 +134,7 @@ class ColumnDrift(Metric):
         threshold: float | None = None,
         bins: int | None = None,
     ) -> None:
-        _check_method(method, "method")
+        method = resolve_method(method, "method")
         if bins is not None and not 2 <= bins <= 1000:
             raise ValueError(f"bins must be between 2 and 1000, not {bins}.")
         super().__init__(column=column, method=method, threshold=threshold, bins=bins)
@@ -147,27 +158,25 @@ class ColumnDrift(Metric):
                     raise MetricError(
                         f"Column {self.column!r} has no finite values in the {side} data."
                     )
-            distinct = reference.n_unique_finite
+            # Distinct values of both sides together (Evidently's count, and our categorical one's).
+            distinct = _distinct_finite(pair)
             if method_name is None:
                 method_name = default_method(pair.type, len(ref), distinct)
-                if method_name == "z_test" and len(pair.shared_value_counts[0]) > 2:
-                    method_name = "chi_square"  # binary in the reference, not once current is added
             method = drift_methods.METHODS[method_name]
+            bins = self.params.get("bins")
             if method.input == "samples":
                 measure = method.func(ref, cur)
+            elif "numerical" in method.column_types:
+                measure = method.func(*self._numeric_counts(pair, method, ref, cur, bins))
             elif distinct <= FEW_VALUES:
                 # A numerical column with a handful of values is compared as categories.
                 _, ref_counts, cur_counts = pair.shared_value_counts
                 measure = method.func(ref_counts, cur_counts)
-            elif "numerical" in method.column_types:
-                _, ref_counts, cur_counts = drift_methods.bin_counts(
-                    ref, cur, self.params.get("bins") or drift_methods.DEFAULT_BINS
-                )
-                measure = method.func(ref_counts, cur_counts)
             else:
                 raise MetricError(
                     f"{method.title} compares categories; {self.column!r} is numerical with "
-                    f"{distinct} distinct values. Declare it categorical, or choose another method."
+                    f"more than {FEW_VALUES} distinct values. Declare it categorical, or choose "
+                    "another method."
                 )
         else:
             categories, ref_counts, cur_counts = pair.shared_category_counts
@@ -201,9 +210,32 @@ class ColumnDrift(Metric):
                 "method": method.name,
                 "method_title": method.title,
                 "kind": method.kind,
+                "rule": method.rule,
                 "column_type": str(pair.type),
             },
         )
+
+    @staticmethod
+    def _numeric_counts(
+        pair: Any,
+        method: drift_methods.DriftMethod,
+        ref: np.ndarray,
+        cur: np.ndarray,
+        bins: int | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A numerical column's counts for a frequency method, binned as Evidently bins it: with an
+        explicit `bins`, that many equal-width bins over the reference; for Hellinger, Sturges bins
+        over the distinct values of both sides; otherwise one count per value when the reference
+        has at most CATEGORICAL_MAX distinct values, else Sturges bins over both sides."""
+        if bins is not None:
+            _, ref_counts, cur_counts = drift_methods.bin_counts(ref, cur, bins)
+        elif method.numeric_binning == "distinct":
+            _, ref_counts, cur_counts = drift_methods.distinct_sturges_counts(ref, cur)
+        elif pair.require_reference().n_unique_finite <= drift_methods.CATEGORICAL_MAX:
+            _, ref_counts, cur_counts = pair.shared_value_counts
+        else:
+            _, ref_counts, cur_counts = drift_methods.sturges_counts(ref, cur)
+        return ref_counts, cur_counts
 
     def _text(self, pair: Any, method_name: str | None, threshold: float | None) -> MetricResult:
         if method_name not in (None, TEXT_METHOD):
@@ -227,11 +259,23 @@ class ColumnDrift(Metric):
                 "method": TEXT_METHOD,
                 "method_title": "Domain classifier (ROC AUC)",
                 "kind": "distance",
+                "rule": "at or above",
                 "column_type": "text",
                 "reference_words": found.reference_words,
                 "current_words": found.current_words,
             },
         )
+
+
+def _distinct_finite(pair: Any) -> int:
+    """Distinct values of two sorted finite samples together, exact up to FEW_VALUES: every choice
+    made from it only asks whether it is at most 2 or at most FEW_VALUES, so when either side alone
+    has more, that side's count (already a lower bound above FEW_VALUES) is returned without
+    merging large arrays."""
+    n_reference, n_current = pair.require_reference().n_unique_finite, pair.current.n_unique_finite
+    if max(n_reference, n_current) > FEW_VALUES:
+        return max(n_reference, n_current)
+    return len(pair.shared_value_counts[0])  # few values: cheap, and reused for their counts
 
 
 class DatasetDrift(Metric):

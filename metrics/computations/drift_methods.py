@@ -1,8 +1,10 @@
 """Drift measures between a reference and a current sample of one column.
 
 Pure functions on NumPy arrays, and a registry (`METHODS`) describing each: what input it takes,
-whether its value is a p-value (drift when p < threshold) or a distance (drift when distance >=
-threshold), and its default threshold.
+whether its value is a p-value or a distance, its default threshold, and how it compares with the
+threshold. The comparisons follow Evidently's: p-value tests drift when p < threshold, except
+Kolmogorov-Smirnov and Cramér-von Mises, which drift at p <= threshold; distances drift when
+distance >= threshold, except the energy distance, which drifts when distance > threshold.
 
 Two kinds of input:
 
@@ -12,8 +14,8 @@ Two kinds of input:
 - **counts**: two 1-D integer arrays of the same length, the number of reference and current values
   in each category (or histogram bin), aligned on the same categories; at least one count in each.
   Used by the categorical tests (chi-square, z-test, Fisher, G-test) and the frequency distances
-  (Jensen-Shannon, PSI, KL, Hellinger, TVD). For a numeric column, `bin_counts` turns samples into
-  counts over bins whose edges come from the reference.
+  (Jensen-Shannon, PSI, KL, Hellinger, TVD). For a numeric column, `sturges_counts` and
+  `bin_counts` turn samples into counts over bins.
 
 Every function returns a `Measure(value, statistic)`: `value` is the p-value or the distance that
 is compared with the threshold; `statistic` is the test statistic where it differs (the KS D, the
@@ -31,10 +33,14 @@ from typing import Literal, NamedTuple
 import numpy as np
 from scipy import special, stats
 
-# Empty bins get this share before the logarithms of PSI and KL, so they stay finite.
+# Empty bins get this share before the logarithms of PSI and KL, so they stay finite (or, when the
+# smallest non-empty share is at most EPSILON, that share / EMPTY_DIVISOR), as Evidently does.
 EPSILON = 1e-4
-# Binned numeric methods use this many bins, with edges from the reference.
+EMPTY_DIVISOR = 1e6
+# With an explicit `bins=`, binned numeric methods use that many equal-width bins over the reference.
 DEFAULT_BINS = 30
+# Below this the normed Wasserstein distance's reference standard deviation is raised to it.
+WASSERSTEIN_MIN_STD = 0.001
 # MMD works on at most this many values per sample, with this many seeded permutations.
 MMD_MAX_SAMPLE = 1000
 MMD_PERMUTATIONS = 200
@@ -66,11 +72,71 @@ class DriftMethod:
     # column) and/or "categorical" (counts over categories).
     column_types: frozenset[str]
     func: Callable[..., Measure]
+    # Whether a value exactly at the threshold counts as drift (Evidently's convention per method).
+    at_threshold: bool = False
+    # How a numeric column becomes counts: "shared" (Sturges bins over both samples when the
+    # reference has more than CATEGORICAL_MAX distinct values, else one count per value) or
+    # "distinct" (Sturges bins over the distinct values of both samples, Evidently's Hellinger).
+    numeric_binning: Literal["shared", "distinct"] = "shared"
 
     def drifted(self, value: float, threshold: float) -> bool:
         if np.isnan(value):
             return False
-        return value < threshold if self.kind == "p_value" else value >= threshold
+        if self.kind == "p_value":
+            return value <= threshold if self.at_threshold else value < threshold
+        return value >= threshold if self.at_threshold else value > threshold
+
+    @property
+    def rule(self) -> str:
+        """How the value is compared, in words: "at or below", "below", "at or above", "above"."""
+        if self.kind == "p_value":
+            return "at or below" if self.at_threshold else "below"
+        return "at or above" if self.at_threshold else "above"
+
+
+# A numeric column whose reference has at most this many distinct values is compared by the
+# frequency methods (PSI, KL, Jensen-Shannon) value by value, as categories; above it, in bins.
+CATEGORICAL_MAX = 20
+
+
+def sturges_edges(low: float, high: float, size: int) -> np.ndarray:
+    """What np.histogram_bin_edges(values, bins="sturges") returns for `size` values spanning
+    [low, high], without the values: ceil(range / (range / (log2(size) + 1))) equal-width bins."""
+    if low == high:
+        # NumPy widens a zero range by 0.5 on each side and keeps one bin.
+        return np.array([low - 0.5, high + 0.5])
+    width = (high - low) / (np.log2(size) + 1.0)
+    count = int(np.ceil((high - low) / width))
+    return np.linspace(low, high, count + 1)
+
+
+def histogram_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """np.histogram(sorted_values, edges)[0] read off a sorted array: bins [e_i, e_i+1), the last
+    one closed; values outside the edges are not counted."""
+    below = np.searchsorted(sorted_values, edges[:-1], side="left")
+    last = np.searchsorted(sorted_values, edges[-1], side="right")
+    return np.diff(np.append(below, last))
+
+
+def sturges_counts(
+    reference: np.ndarray, current: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts of two sorted samples over Sturges bins spanning both (Evidently's binning of
+    numerical columns for PSI, KL and Jensen-Shannon). Returns (edges, reference, current)."""
+    low = min(float(reference[0]), float(current[0]))
+    high = max(float(reference[-1]), float(current[-1]))
+    edges = sturges_edges(low, high, reference.size + current.size)
+    return edges, histogram_counts(reference, edges), histogram_counts(current, edges)
+
+
+def distinct_sturges_counts(
+    reference: np.ndarray, current: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts over Sturges bins of the distinct values of both sorted samples (Evidently's
+    binning of numerical columns for the Hellinger distance). Returns (edges, reference, current)."""
+    distinct = np.union1d(_distinct_sorted(reference), _distinct_sorted(current))
+    edges = sturges_edges(float(distinct[0]), float(distinct[-1]), distinct.size)
+    return edges, histogram_counts(reference, edges), histogram_counts(current, edges)
 
 
 def bin_counts(
@@ -175,23 +241,23 @@ def cramer_von_mises(reference: np.ndarray, current: np.ndarray) -> Measure:
 
 
 def wasserstein_normed(reference: np.ndarray, current: np.ndarray) -> Measure:
-    """First Wasserstein distance divided by the reference's standard deviation (ddof=0), computed
-    from the sorted samples in O(n) (must equal scipy.stats.wasserstein_distance / np.std(ref)).
-    A constant reference (std 0): 0 if current is the same constant, else inf."""
-    if _is_constant(reference):
-        return Measure(0.0 if _is_constant(current) and current[0] == reference[0] else np.inf)
+    """First Wasserstein distance divided by the reference's standard deviation (ddof=0), raised
+    to WASSERSTEIN_MIN_STD (0.001) when smaller, as Evidently does; computed from the sorted
+    samples in O(n) (must equal scipy.stats.wasserstein_distance / max(np.std(ref), 0.001))."""
     support, reference_cdf, current_cdf = _merged_cdfs(reference, current)
     # Overflow (values spanning more than the float range, a tiny spread against a large shift)
     # gives inf, which reads right.
     with np.errstate(over="ignore", under="ignore"):
         distance = np.sum(np.abs(reference_cdf - current_cdf) * np.diff(support))
         spread = np.std(reference)
-        if not 0 < spread < np.inf:
+        if _is_constant(reference):
+            spread = 0.0
+        elif not 0 < spread < np.inf:
             # The squares under- or overflowed (values beyond about 1e-154 or 1e154): the same spread,
             # measured in units of the largest value.
             scale = max(abs(reference[0]), abs(reference[-1]))
             spread = np.std(reference / scale) * scale
-        return Measure(float(distance / spread))
+        return Measure(float(distance / max(spread, WASSERSTEIN_MIN_STD)))
 
 
 def energy(reference: np.ndarray, current: np.ndarray) -> Measure:
@@ -313,18 +379,18 @@ def jensen_shannon(reference: np.ndarray, current: np.ndarray) -> Measure:
 
 
 def psi(reference: np.ndarray, current: np.ndarray) -> Measure:
-    """Population stability index: sum((c - r) * ln(c / r)) over shares, empty shares replaced by
-    EPSILON."""
-    r, c = _shares(reference, EPSILON), _shares(current, EPSILON)
+    """Population stability index: sum((c - r) * ln(c / r)) over shares, empty shares filled as
+    `_filled_shares` says."""
+    r, c = _filled_shares(reference), _filled_shares(current)
     return Measure(float(np.sum((c - r) * np.log(c / r))))
 
 
 def kl_divergence(reference: np.ndarray, current: np.ndarray) -> Measure:
     """Kullback-Leibler divergence of the reference shares from the current shares,
-    sum(r * ln(r / c)) (scipy.stats.entropy(r, c)), empty shares replaced by EPSILON."""
-    # scipy.stats.entropy normalises its inputs, so after EPSILON fills the empty shares they are
+    sum(r * ln(r / c)) (scipy.stats.entropy(r, c)), empty shares filled as `_filled_shares` says."""
+    # scipy.stats.entropy normalises its inputs, so after the empty shares are filled they are
     # rescaled to sum to 1, which also keeps the divergence >= 0.
-    r, c = _shares(reference, EPSILON), _shares(current, EPSILON)
+    r, c = _filled_shares(reference), _filled_shares(current)
     r, c = r / r.sum(), c / c.sum()
     return Measure(float(special.rel_entr(r, c).sum()))
 
@@ -377,6 +443,10 @@ def _merged_cdfs(
     return support, reference_cdf, current_cdf
 
 
+def _distinct_sorted(sample: np.ndarray) -> np.ndarray:
+    return sample[np.r_[True, sample[1:] != sample[:-1]]]
+
+
 def _every_kth(sample: np.ndarray, limit: int) -> np.ndarray:
     step = -(-sample.size // limit)  # ceil
     return sample[::step]
@@ -400,11 +470,17 @@ def _table(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
     return table[:, table.sum(axis=0) > 0]
 
 
-def _shares(counts: np.ndarray, empty: float | None = None) -> np.ndarray:
-    shares = counts / counts.sum()
-    if empty is not None:
-        shares = np.where(shares == 0, empty, shares)
-    return shares
+def _shares(counts: np.ndarray) -> np.ndarray:
+    return counts / counts.sum()
+
+
+def _filled_shares(counts: np.ndarray) -> np.ndarray:
+    """Shares with the empty ones filled (Evidently's rule): EPSILON, or the smallest non-empty
+    share / EMPTY_DIVISOR when that share is itself at most EPSILON."""
+    shares = _shares(counts)
+    smallest = float(shares[shares > 0].min())
+    fill = smallest / EMPTY_DIVISOR if smallest <= EPSILON else EPSILON
+    return np.where(shares == 0, fill, shares)
 
 
 def _fisher_monte_carlo(table: np.ndarray) -> float:
@@ -430,7 +506,9 @@ BOTH = NUMERICAL | CATEGORICAL
 METHODS: dict[str, DriftMethod] = {
     m.name: m
     for m in [
-        DriftMethod("ks", "Kolmogorov-Smirnov", "p_value", "samples", 0.05, NUMERICAL, ks),
+        DriftMethod(
+            "ks", "Kolmogorov-Smirnov", "p_value", "samples", 0.05, NUMERICAL, ks, at_threshold=True
+        ),
         DriftMethod("t_test", "Welch's t-test", "p_value", "samples", 0.05, NUMERICAL, t_test),
         DriftMethod(
             "mann_whitney", "Mann-Whitney U", "p_value", "samples", 0.05, NUMERICAL, mann_whitney
@@ -455,6 +533,7 @@ METHODS: dict[str, DriftMethod] = {
             0.1,
             NUMERICAL,
             cramer_von_mises,
+            at_threshold=True,
         ),
         DriftMethod(
             "wasserstein",
@@ -464,6 +543,7 @@ METHODS: dict[str, DriftMethod] = {
             0.1,
             NUMERICAL,
             wasserstein_normed,
+            at_threshold=True,
         ),
         DriftMethod("energy", "Energy distance", "distance", "samples", 0.1, NUMERICAL, energy),
         DriftMethod("mmd", "Maximum mean discrepancy", "p_value", "samples", 0.1, NUMERICAL, mmd),
@@ -483,12 +563,39 @@ METHODS: dict[str, DriftMethod] = {
             0.1,
             BOTH,
             jensen_shannon,
+            at_threshold=True,
         ),
-        DriftMethod("psi", "Population stability index", "distance", "counts", 0.1, BOTH, psi),
         DriftMethod(
-            "kl_div", "Kullback-Leibler divergence", "distance", "counts", 0.1, BOTH, kl_divergence
+            "psi",
+            "Population stability index",
+            "distance",
+            "counts",
+            0.1,
+            BOTH,
+            psi,
+            at_threshold=True,
         ),
-        DriftMethod("hellinger", "Hellinger distance", "distance", "counts", 0.1, BOTH, hellinger),
+        DriftMethod(
+            "kl_div",
+            "Kullback-Leibler divergence",
+            "distance",
+            "counts",
+            0.1,
+            BOTH,
+            kl_divergence,
+            at_threshold=True,
+        ),
+        DriftMethod(
+            "hellinger",
+            "Hellinger distance",
+            "distance",
+            "counts",
+            0.1,
+            BOTH,
+            hellinger,
+            at_threshold=True,
+            numeric_binning="distinct",
+        ),
         DriftMethod(
             "tvd",
             "Total variation distance",
@@ -497,6 +604,35 @@ METHODS: dict[str, DriftMethod] = {
             0.1,
             CATEGORICAL,
             total_variation,
+            at_threshold=True,
         ),
     ]
 }
+
+# Evidently's method names (and the misspelling `emperical_mmd`), accepted wherever a method is
+# named and replaced by ours. Evidently's "TVD" is a permutation test, not our distance: no alias.
+ALIASES: dict[str, str] = {
+    "chisquare": "chi_square",
+    "z": "z_test",
+    "jensenshannon": "jensen_shannon",
+    "ed": "energy",
+    "fisher_exact": "fisher",
+    "empirical_mmd": "mmd",
+    "emperical_mmd": "mmd",
+    "mannw": "mann_whitney",
+    "es": "epps_singleton",
+}
+
+
+def canonical(name: str) -> str:
+    """Our name for a method named by ours or by Evidently's name; ValueError listing the valid
+    names for any other."""
+    if name in METHODS:
+        return name
+    if name in ALIASES:
+        return ALIASES[name]
+    known = ", ".join(sorted(METHODS))
+    aliases = ", ".join(f"{a} ({t})" for a, t in sorted(ALIASES.items()))
+    raise ValueError(
+        f"unknown drift method {name!r}; choose one of {known}, or Evidently's names {aliases}."
+    )

@@ -4,6 +4,8 @@
     run = report.run(current, reference)
     run.metric(ColumnSummary(column="age")).get("current.mean")
     run.passed                         # the tests' outcome
+    run.drift_by_column()["age"].drifted       # per-column drift, without rebuilding metric ids
+    run.classification_by_label()[1].f1        # per-label quality, keyed by the label itself
     run.save("report.json")            # one snapshot document: metric results and test results
     workspace.add_snapshot(project_id, run.snapshot())
 
@@ -22,6 +24,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
@@ -30,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from metrics.computations.descriptors.frames import with_descriptors
+from metrics.computations.drift import resolve_method
 from metrics.core.base import Context, Metric, MetricResult, expand
 from metrics.core.definition import DataDefinition, Schema
 from metrics.core.progress import Progress, progress_enabled
@@ -42,6 +46,40 @@ from metrics.core.snapshot import (
 )
 from metrics.suites.base import Test, TestResult, TestStatus
 from metrics.version import __version__
+
+
+@dataclass(frozen=True)
+class ColumnDriftResult:
+    """One column's drift in a run (a `ColumnDrift` result, read for people). `status` is "ok", or
+    "error" / "skipped" with `reason` and the values None."""
+
+    column: str
+    method: str | None
+    kind: str | None  # "p_value" or "distance"
+    score: float | None
+    threshold: float | None
+    drifted: bool | None
+    statistic: float | None
+    rule: str | None  # how the score meets the threshold to drift: "at or below", ...
+    column_type: str | None
+    status: str
+    reason: str | None
+    metric_id: str
+
+
+@dataclass(frozen=True)
+class LabelQuality:
+    """One label's quality on one side of a run (a `ClassificationByLabel` result). The rates
+    are None when the label has no rows on that side."""
+
+    label: Any
+    precision: float | None
+    recall: float | None
+    f1: float | None
+    support: int
+    predicted: int
+    roc_auc: float | None
+    metric_id: str
 
 
 class Run:
@@ -76,6 +114,66 @@ class Run:
             return self._by_id[key]
         except KeyError:
             raise KeyError(f"{key} was not part of this run.") from None
+
+    def drift_by_column(self, method: str | None = None) -> dict[str, ColumnDriftResult]:
+        """Each column's drift result in this run, by column (in run order). When a column was
+        checked more than once (different methods), the first result wins; `method=` (ours or
+        Evidently's name) keeps only the results of that method. Per-segment results are left out.
+        """
+        wanted = None if method is None else resolve_method(method, "method")
+        found: dict[str, ColumnDriftResult] = {}
+        for result in self.results:
+            if result.type != "ColumnDrift" or "segment" in result.params:
+                continue
+            column = str(result.params["column"])
+            if column in found:
+                continue
+            used = result.details.get("method") or result.params.get("method")
+            if wanted is not None and used != wanted:
+                continue
+            values = result.values
+            found[column] = ColumnDriftResult(
+                column=column,
+                method=used,
+                kind=result.details.get("kind"),
+                score=values.get("score"),
+                threshold=values.get("threshold"),
+                drifted=values.get("drifted"),
+                statistic=values.get("statistic"),
+                rule=result.details.get("rule"),
+                column_type=result.details.get("column_type"),
+                status=result.status,
+                reason=result.reason,
+                metric_id=result.metric_id,
+            )
+        return found
+
+    def classification_by_label(self, side: str = "current") -> dict[Any, LabelQuality]:
+        """Each label's precision, recall, F1, support, predicted count and (with probabilities)
+        ROC AUC on `side` ("current" or "reference"), keyed by the label as it is in the data
+        (an int stays an int, a bool a bool). Only the run's `ClassificationByLabel` results that
+        computed; per-segment results are left out."""
+        if side not in ("current", "reference"):
+            raise ValueError(f"side must be 'current' or 'reference', not {side!r}.")
+        found: dict[Any, LabelQuality] = {}
+        for result in self.results:
+            if result.type != "ClassificationByLabel" or "segment" in result.params:
+                continue
+            if result.status != "ok" or side not in result.values:
+                continue
+            label = result.params["label"]
+            values = result.values[side]
+            found[label] = LabelQuality(
+                label=label,
+                precision=values.get("precision"),
+                recall=values.get("recall"),
+                f1=values.get("f1"),
+                support=int(values.get("support", 0)),
+                predicted=int(values.get("predicted", 0)),
+                roc_auc=values.get("roc_auc"),
+                metric_id=result.metric_id,
+            )
+        return found
 
     @property
     def test_counts(self) -> dict[str, int]:

@@ -16,7 +16,13 @@ from metrics.computations.column_stats import (
     ColumnValueList,
     ColumnValueRange,
 )
-from metrics.computations.drift import ColumnDrift, DatasetDrift, DriftOptions, EmbeddingsDrift
+from metrics.computations.drift import (
+    ColumnDrift,
+    DatasetDrift,
+    DriftOptions,
+    EmbeddingsDrift,
+    resolve_method,
+)
 from metrics.computations.quality import Correlations, DatasetSummary
 from metrics.core.base import Metric, MetricResult
 from metrics.suites.base import Test, TestResult, TestStatus
@@ -311,6 +317,7 @@ class TestColumnDrift(Test):
         threshold: float | None = None,
         is_critical: bool = True,
     ) -> None:
+        method = resolve_method(method, "method")  # Evidently's names become ours
         super().__init__(column=column, method=method, threshold=threshold, is_critical=is_critical)
 
     def metric(self) -> Metric:
@@ -323,7 +330,6 @@ class TestColumnDrift(Test):
     def evaluate(self, result: MetricResult, base: dict[str, Any]) -> TestResult:
         score, threshold = result.get("score"), result.get("threshold")
         p_value = result.details.get("kind") == "p_value"
-        condition = Condition(gte=threshold) if p_value else Condition(lt=threshold)
         drifted = bool(result.get("drifted"))
         status = (
             TestStatus.SUCCESS
@@ -332,11 +338,19 @@ class TestColumnDrift(Test):
         )
         what = "p-value" if p_value else "distance"
         verdict = "drifted" if drifted else "did not drift"
+        # The method's own comparison (Evidently's convention); older snapshots lack it.
+        rule = result.details.get("rule") or ("below" if p_value else "at or above")
+        # The passing condition is the rule's complement.
+        condition = {
+            "at or below": Condition(gt=threshold),
+            "below": Condition(gte=threshold),
+            "above": Condition(lte=threshold),
+        }.get(rule, Condition(lt=threshold))
         return TestResult(
             status=status,
             description=(
                 f"{base['name']}: {verdict}. {result.details.get('method_title')} {what} is "
-                f"{fmt(score)}; drift when {'below' if p_value else 'at or above'} {fmt(threshold)}."
+                f"{fmt(score)}; drift when {what} {rule} {fmt(threshold)}."
             ),
             value=score,
             condition=condition.to_dict(),

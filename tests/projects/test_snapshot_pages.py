@@ -18,6 +18,7 @@ import pytest
 from django.urls import reverse
 
 from metrics import (
+    ColumnDrift,
     DataDriftPreset,
     DataSummaryPreset,
     Report,
@@ -27,6 +28,7 @@ from metrics import (
 )
 from projects.ingestion import ingest_snapshot
 from projects.models import Project, Snapshot
+from projects.snapshot_report import build_report
 from tests.factories import make_project, make_team, snapshot_document
 from tests.projects.test_remote_end_to_end import preset_cases
 
@@ -517,3 +519,22 @@ def test_an_empty_project_shows_how_to_push(client_for, bob, churn):
     page = parse(client_for(bob).get(list_url(churn)))
     assert "Push the first snapshot" in page.text
     assert f"--project {churn.pk}" in page.text
+
+
+def test_drift_rows_state_each_methods_rule() -> None:
+    """The drift table's hint follows the method's rule from the snapshot (Evidently's convention:
+    KS at or below, chi-square below); snapshots without a rule keep the old one for their kind."""
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame({"x": rng.normal(0, 1, 100), "c": rng.choice(list("ab"), 100)})
+    current = pd.DataFrame({"x": rng.normal(0, 1, 80), "c": rng.choice(list("abc"), 80)})
+    run = Report([ColumnDrift(column="x"), ColumnDrift(column="c", method="chisquare")]).run(
+        current, reference
+    )
+    document = run.dict()
+    rows = {row.column: row for row in build_report(document).drift}
+    assert rows["x"].rule == "at or below"
+    assert rows["c"].rule == "below"
+    for metric in document["metrics"]:
+        metric["details"].pop("rule")
+    rows = {row.column: row for row in build_report(document).drift}
+    assert rows["x"].rule == "below"  # an older snapshot: the old rule for a p-value
