@@ -349,8 +349,11 @@ class TestColumnDrift(Test):
         return TestResult(
             status=status,
             description=(
-                f"{base['name']}: {verdict}. {result.details.get('method_title')} {what} is "
-                f"{fmt(score)}; drift when {what} {rule} {fmt(threshold)}."
+                # A distance's title names what it is ("Energy distance", "Population stability
+                # index"): only a p-value says so.
+                f"{base['name']}: {verdict}. {result.details.get('method_title')}"
+                f"{' p-value' if p_value else ''} is {fmt(score)}; drift when {what} {rule} "
+                f"{fmt(threshold)}."
             ),
             value=score,
             condition=condition.to_dict(),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,6 +25,7 @@ from metrics import (
     TestSuite,
     approx,
 )
+from metrics.computations.drift_methods import METHODS
 
 
 def run(tests, current, reference=None, **kwargs):
@@ -167,3 +171,30 @@ def test_nan_values_fail_their_condition():
     )
     assert suite.tests[0].status == TestStatus.FAIL
     assert "Mean of 'x' is NaN" in suite.tests[0].description
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_every_drift_method_describes_its_result_without_a_doubled_word(method):
+    rng = np.random.default_rng(7)
+    numerical = "numerical" in METHODS[method].column_types
+    if numerical:
+        ref = pd.DataFrame({"x": rng.normal(0, 1, 300)})
+        cur = pd.DataFrame({"x": rng.normal(0.8, 1, 300)})
+    else:
+        cats, ps = (
+            (["a", "b"], [[0.7, 0.3], [0.4, 0.6]])
+            if method == "z_test"
+            else (
+                ["a", "b", "c"],
+                [[0.6, 0.3, 0.1], [0.2, 0.3, 0.5]],
+            )
+        )
+        ref = pd.DataFrame({"x": rng.choice(cats, 300, p=ps[0])})
+        cur = pd.DataFrame({"x": rng.choice(cats, 300, p=ps[1])})
+    result = run([TestColumnDrift(column="x", method=method)], cur, ref).tests[0]
+    assert result.status in (TestStatus.SUCCESS, TestStatus.FAIL), result.description
+    words = re.findall(r"[\w'-]+", result.description.lower())
+    assert not [a for a, b in itertools.pairwise(words) if a == b], result.description
+    assert METHODS[method].title in result.description
+    kind = "p-value" if METHODS[method].kind == "p_value" else "distance"
+    assert (kind == "p-value") == ("p-value is" in result.description)
