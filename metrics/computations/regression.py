@@ -161,15 +161,13 @@ class Moments:
         return self.m4 / self.m2**2.0 - 3
 
     @property
-    def normaltest_pvalue(self) -> float:
-        """D'Agostino and Pearson's test of normality, as `scipy.stats.normaltest`, from the
-        skewness and kurtosis already known: the squares of the skewness test's and the kurtosis
-        test's z-scores summed, against a chi-square with 2 degrees of freedom."""
+    def skewtest_z(self) -> float:
+        """D'Agostino's skewness test's z-score, as `scipy.stats.skewtest` (needs 8 values): the
+        skewness transformed to be about standard normal under normality."""
         n = float(self.n)
         if n < 8 or self._constant:
             return float("nan")
-        # Skewness test (D'Agostino 1970): the transformed skewness is about standard normal.
-        y = (self.m3 / self.m2**1.5) * math.sqrt((n + 1) * (n + 3) / (6.0 * (n - 2)))
+        y = self.skewness * math.sqrt((n + 1) * (n + 3) / (6.0 * (n - 2)))
         beta2 = (
             3.0
             * (n**2 + 27 * n - 70)
@@ -181,8 +179,15 @@ class Moments:
         delta = 1 / math.sqrt(0.5 * math.log(w2))
         alpha = math.sqrt(2.0 / (w2 - 1))
         y = 1.0 if y == 0 else y
-        z_skew = delta * math.log(y / alpha + math.sqrt((y / alpha) ** 2 + 1))
-        # Kurtosis test (Anscombe and Glynn 1983) on the Pearson kurtosis.
+        return delta * math.log(y / alpha + math.sqrt((y / alpha) ** 2 + 1))
+
+    @property
+    def kurtosistest_z(self) -> float:
+        """Anscombe and Glynn's kurtosis test's z-score, as `scipy.stats.kurtosistest` (needs 5
+        values), from the Pearson kurtosis."""
+        n = float(self.n)
+        if n < 5 or self._constant:
+            return float("nan")
         b2 = self.m4 / self.m2**2.0
         expected = 3.0 * (n - 1) / (n + 1)
         variance = 24.0 * n * (n - 2) * (n - 3) / ((n + 1) * (n + 1.0) * (n + 3) * (n + 5))
@@ -198,8 +203,18 @@ class Moments:
         if denominator == 0:
             return float("nan")
         term = math.copysign(((1 - 2.0 / a) / abs(denominator)) ** (1 / 3), denominator)
-        z_kurtosis = (1 - 2 / (9.0 * a) - term) / (2 / (9.0 * a)) ** 0.5
-        return float(stats.chi2.sf(z_skew * z_skew + z_kurtosis * z_kurtosis, 2))
+        return (1 - 2 / (9.0 * a) - term) / (2 / (9.0 * a)) ** 0.5
+
+    @property
+    def normaltest_statistic(self) -> float:
+        """D'Agostino and Pearson's statistic, as `scipy.stats.normaltest`: the squares of the
+        two tests' z-scores summed, from the moments already known instead of new passes."""
+        return self.skewtest_z**2 + self.kurtosistest_z**2
+
+    @property
+    def normaltest_pvalue(self) -> float:
+        """Its p-value against a chi-square with 2 degrees of freedom (low: not normal)."""
+        return float(stats.chi2.sf(self.normaltest_statistic, 2))
 
 
 class OrderStatistics:
