@@ -208,8 +208,9 @@ def test_the_preset_computes_each_side_once_and_gives_the_metrics_values():
     assert distribution.values["current"]["kurtosis"] == pytest.approx(
         stats.kurtosis(error), rel=TOL
     )
-    edges = np.asarray(distribution.distribution.edges)
-    assert distribution.distribution.current == np.histogram(error, edges)[0].tolist()
+    histogram = distribution.distribution
+    assert histogram is not None
+    assert histogram.current == np.histogram(error, np.asarray(histogram.edges))[0].tolist()
 
 
 def test_the_benchmarks_tuned_floor_gives_scikit_learns_values():
