@@ -107,7 +107,8 @@ class Errors:
         the majority between."""
         if q not in self._groups:
             low, high = self.quantiles(np.array([q, 1 - q]))
-            codes = (self.error <= low).view(np.int8).copy()
+            # As np.intp, the type np.bincount counts in: no conversion per feature.
+            codes = (self.error <= low).astype(np.intp)
             codes += 2 * (self.error >= high).view(np.int8)
             self._groups[q] = codes
         return self._groups[q]
@@ -494,7 +495,7 @@ def _categorical_bias(
     if not data.all_kept:
         categories = categories[data.keep]
     k = max(len(uniques), 1)
-    joint = codes.astype(np.intp) * k + categories
+    joint = codes * k + categories
     present = categories >= 0
     if not present.all():
         joint = joint[present]
