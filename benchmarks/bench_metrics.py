@@ -6,10 +6,12 @@ runs a plain NumPy/SciPy/pandas computation of the same statistics in the same p
 
     .venv/bin/python benchmarks/bench_metrics.py            # 10k, 100k, 1M rows
     .venv/bin/python benchmarks/bench_metrics.py --rows 100000 --repeat 1
+    .venv/bin/python benchmarks/bench_metrics.py --presets regression   # only some presets
 
 Targets: time within 2x of the floor; peak memory under 3x the size of the input frames.
 It then times the classification and regression presets at 100k and 1M rows against scikit-learn
-computing the same metrics (target: faster).
+computing the same metrics (target: faster) and against a tuned NumPy floor of the same values
+(target: within 2x; the regression floor is checked against scikit-learn's values first).
 Time is the best of --repeat runs; memory is tracemalloc's peak in a separate run (NumPy and pandas
 report their buffers to tracemalloc).
 """
