@@ -6,10 +6,12 @@ runs a plain NumPy/SciPy/pandas computation of the same statistics in the same p
 
     .venv/bin/python benchmarks/bench_metrics.py            # 10k, 100k, 1M rows
     .venv/bin/python benchmarks/bench_metrics.py --rows 100000 --repeat 1
+    .venv/bin/python benchmarks/bench_metrics.py --presets regression   # only some presets
 
 Targets: time within 2x of the floor; peak memory under 3x the size of the input frames.
 It then times the classification and regression presets at 100k and 1M rows against scikit-learn
-computing the same metrics (target: faster).
+computing the same metrics (target: faster) and against a tuned NumPy floor of the same values
+(target: within 2x; the regression floor is checked against scikit-learn's values first).
 Time is the best of --repeat runs; memory is tracemalloc's peak in a separate run (NumPy and pandas
 report their buffers to tracemalloc).
 """
@@ -32,6 +34,7 @@ from scipy.spatial import distance
 from metrics import DataDriftPreset, DataSummaryPreset, Report
 
 NUMERIC, CATEGORICAL = 20, 5
+PRESETS = ("drift", "summary", "classification", "regression")
 LABELS = np.array([f"segment_{i:02d}" for i in range(12)])
 
 
@@ -257,16 +260,109 @@ def sklearn_regression(frame: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def _normaltest_pvalue(n: int, skewness: float, kurtosis: float) -> float:
+    """D'Agostino-Pearson's p-value from the sample skewness and excess kurtosis (biased)."""
+    y = skewness * np.sqrt((n + 1) * (n + 3) / (6.0 * (n - 2)))
+    beta2 = (
+        3.0 * (n**2 + 27 * n - 70) * (n + 1) * (n + 3) / ((n - 2.0) * (n + 5) * (n + 7) * (n + 9))
+    )
+    w2 = np.sqrt(2 * (beta2 - 1)) - 1
+    alpha = np.sqrt(2 / (w2 - 1))
+    z_skew = np.arcsinh(y / alpha) / np.sqrt(0.5 * np.log(w2))
+    variance = 24.0 * n * (n - 2) * (n - 3) / ((n + 1) ** 2 * (n + 3) * (n + 5))
+    x = (kurtosis + 3 - 3.0 * (n - 1) / (n + 1)) / np.sqrt(variance)
+    root_beta1 = (
+        6.0
+        * (n * n - 5 * n + 2)
+        / ((n + 7) * (n + 9))
+        * np.sqrt(6.0 * (n + 3) * (n + 5) / (n * (n - 2) * (n - 3)))
+    )
+    a = 6 + 8 / root_beta1 * (2 / root_beta1 + np.sqrt(1 + 4 / root_beta1**2))
+    denominator = 1 + x * np.sqrt(2 / (a - 4))
+    z_kurtosis = (1 - 2 / (9 * a) - np.cbrt((1 - 2 / a) / denominator)) / np.sqrt(2 / (9 * a))
+    return float(np.exp(-(z_skew**2 + z_kurtosis**2) / 2))  # chi-square, 2 degrees of freedom
+
+
+def floor_regression(frame: pd.DataFrame) -> dict[str, Any]:
+    """What RegressionPreset computes, written tight with NumPy: the error's moments once (the
+    skewness, kurtosis and D'Agostino-Pearson's test all read them), one partition for both
+    quantiles, and the groups' feature means and category shares by `np.bincount`."""
+    y, pred = frame["y"].to_numpy(), frame["pred"].to_numpy()
+    n = len(y)
+    error = pred - y
+    inverse = 1 / np.maximum(np.abs(y), np.finfo(np.float64).eps)
+    mean_y = y.mean()
+    centred = y - mean_y
+    total = np.dot(centred, centred)
+    out: dict[str, Any] = {}
+    for name, e in (("model", error), ("mean", -centred), ("median", np.median(y) - y)):
+        absolute = np.abs(e)
+        squares = np.dot(e, e)
+        out[name] = {
+            "mean_error": e.mean(),
+            "mae": absolute.mean(),
+            "mape": np.dot(absolute, inverse) / n,
+            "rmse": np.sqrt(squares / n),
+            "r2": 1 - squares / total,
+            "max_error": absolute.max(),
+        }
+    out["histogram"] = np.histogram(error, 30)
+    deviation = error - out["model"]["mean_error"]
+    square = deviation * deviation
+    m2 = square.mean()
+    skewness = np.dot(square, deviation) / n / m2**1.5
+    kurtosis = np.dot(square, square) / n / m2**2 - 3
+    out["normality"] = (_normaltest_pvalue(n, skewness, kurtosis), skewness, kurtosis)
+    low, high = np.quantile(error, [0.05, 0.95])
+    groups = ((error <= low) + 2 * (error >= high).view(np.int8)).astype(np.intp)  # under 1, over 2
+    sizes = np.bincount(groups, minlength=3)
+    for feature in ("f0", "f1", "f2"):
+        out[feature] = np.bincount(groups, weights=frame[feature].to_numpy(), minlength=3) / sizes
+    codes, labels = pd.factorize(frame["segment"], sort=True)
+    table = np.bincount(groups * len(labels) + codes, minlength=3 * len(labels))
+    out["segment"] = table.reshape(3, -1) / sizes[:, None]
+    return out
+
+
+def check_regression_floor(rows: int = 20_000) -> None:
+    """The tuned floor gives scikit-learn's, SciPy's and pandas' values."""
+    frame = make_model_frames(rows)[1]
+    theirs, ours = sklearn_regression(frame), floor_regression(frame)
+    for name in ("model", "mean", "median"):
+        for key, value in theirs[name].items():
+            assert np.isclose(ours[name][key], value, rtol=1e-9, atol=1e-12), (name, key)
+    assert (ours["histogram"][0] == theirs["histogram"][0]).all()
+    assert np.allclose(ours["histogram"][1], theirs["histogram"][1], rtol=1e-12)
+    test, skewness, kurtosis = theirs["normality"]
+    assert np.allclose(ours["normality"], (test.pvalue, skewness, kurtosis), rtol=1e-9, atol=1e-15)
+    order = ["majority", "under", "over"]
+    for feature in ("f0", "f1", "f2"):
+        assert np.allclose(ours[feature], theirs[feature][order].to_numpy(), rtol=1e-9)
+    crosstab = theirs["segment"].loc[order]
+    assert np.allclose(ours["segment"], crosstab.to_numpy(), rtol=1e-9)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--presets",
+        nargs="*",
+        choices=PRESETS,
+        default=list(PRESETS),
+        help="the presets to time (default: all four)",
+    )
     args = parser.parse_args()
 
-    print(
-        f"{'rows':>9} {'preset':<8} {'ours s':>8} {'floor s':>8} {'ratio':>6} {'peak MB':>8} {'input MB':>9} {'peak/input':>10}"
-    )
-    for rows in args.rows:
+    data_presets = [p for p in ("drift", "summary") if p in args.presets]
+    model_presets = [p for p in ("classification", "regression") if p in args.presets]
+    if data_presets:
+        print(
+            f"{'rows':>9} {'preset':<8} {'ours s':>8} {'floor s':>8} {'ratio':>6} {'peak MB':>8}"
+            f" {'input MB':>9} {'peak/input':>10}"
+        )
+    for rows in args.rows if data_presets else []:
         reference, current = make_frames(rows)
         input_bytes = int(
             reference.memory_usage(deep=True).sum() + current.memory_usage(deep=True).sum()
@@ -282,6 +378,8 @@ def main() -> None:
             ),
         }
         for name, (ours, floor) in cases.items():
+            if name not in data_presets:
+                continue
             ours_s = best_time(ours, args.repeat)
             floor_s = best_time(floor, args.repeat)
             peak = peak_memory(ours)
@@ -297,9 +395,11 @@ def main() -> None:
         f"\n{'rows':>9} {'preset':<15} {'ours s':>8} {'sklearn s':>9} {'ratio':>6}"
         f" {'floor s':>8} {'ours/floor':>10}"
     )
-    for rows in [r for r in args.rows if r >= 100_000] or args.rows:
+    if "regression" in model_presets:
+        check_regression_floor()
+    for rows in ([r for r in args.rows if r >= 100_000] or args.rows) if model_presets else []:
         classification, regression = make_model_frames(rows)
-        cases = {
+        model_cases = {
             "classification": (
                 partial(
                     Report(
@@ -324,10 +424,12 @@ def main() -> None:
                     regression,
                 ),
                 partial(sklearn_regression, regression),
-                None,
+                partial(floor_regression, regression),
             ),
         }
-        for name, (ours, theirs, tuned) in cases.items():
+        for name, (ours, theirs, tuned) in model_cases.items():
+            if name not in model_presets:
+                continue
             ours_s = best_time(ours, args.repeat)
             theirs_s = best_time(theirs, args.repeat)
             floor_text = ""
@@ -340,6 +442,8 @@ def main() -> None:
                 flush=True,
             )
 
+    if "drift" not in data_presets:
+        return
     check = Report([DataDriftPreset()], progress=False).run(*reversed(make_frames(10_000)))
     drifted = check.metric("DatasetDrift(drift_share=0.5)").details["drifted"]
     print(f"drift detected at 10k rows in: {', '.join(drifted)}")
