@@ -10,7 +10,7 @@ from mlplatform.api_errors import api_not_found
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     # Browsers and feed readers ask for /favicon.ico whatever the page says: the logo answers.
-    path("favicon.ico", health.favicon),
+    path("favicon.ico", health.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("mlplatform.api_router")),
