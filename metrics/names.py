@@ -56,6 +56,8 @@ class ColumnDrift:
 
     TYPE = "ColumnDrift"
     SCORE = "score"
+    THRESHOLD = "threshold"
+    DRIFTED = "drifted"
 
 
 class ClassificationQuality:

@@ -21,6 +21,8 @@ from django.db.models.functions import Trunc
 from mlplatform import querystring
 from projects import series as series_reading
 from projects.batches import batch_count, count_batches, repeated_outcomes, shared_batches
+from projects.dashboards import relevance
+from projects.dashboards.prebuilt_tabs import PALETTE
 from projects.models import (
     META_KEY,
     MetricPoint,
@@ -376,6 +378,23 @@ def panel_data(
     project: Project, panels: list[dict[str, Any]], window: Window
 ) -> dict[str, dict[str, Any]]:
     """Each panel's data, by panel id."""
+    ranked = {
+        panel["id"]: relevance.resolve(
+            project,
+            panel["columns"],
+            since=window.since,
+            until=window.until,
+            snapshots=_snapshots(project, window) if window.filtered else None,
+            palette=PALETTE,
+        )
+        for panel in panels
+        if panel.get("columns") and panel["type"] in POINTS
+    }
+    # A ranked panel draws the columns its rule chose in this range, like panels that name them.
+    panels = [
+        {**panel, "series": ranked[panel["id"]]["series"]} if panel["id"] in ranked else panel
+        for panel in panels
+    ]
     reader = _Reader(project, window, panels)
     out: dict[str, dict[str, Any]] = {}
     readers = {
@@ -395,6 +414,13 @@ def panel_data(
     for panel in panels:
         if panel["type"] in POINTS:
             out[panel["id"]] = _series_panel(reader, panel)
+            if panel["id"] in ranked:
+                found = ranked[panel["id"]]
+                out[panel["id"]].update(
+                    columns=found["columns"],
+                    caption=found["caption"],
+                    thresholds=found["thresholds"],
+                )
         elif panel["type"] == "text":
             out[panel["id"]] = {"empty": False}
     return {panel["id"]: out[panel["id"]] for panel in panels}

@@ -164,7 +164,11 @@ _PANEL_FIELDS = {
     "period",
     "tests",
     "text",
+    "columns",
 }
+RANKS = ("drift", "missing")  # a `columns` rule: see projects/dashboards/relevance.py
+DRIFT_KINDS = ("p_value", "distance")
+MAX_RANKED = 10
 
 
 def _series(check: _Checker, raw: Any, path: str) -> dict[str, Any] | None:
@@ -180,6 +184,31 @@ def _series(check: _Checker, raw: Any, path: str) -> dict[str, Any] | None:
         raw,
         path,
     )
+
+
+def _columns(check: _Checker, raw: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """A chart's `columns` rule, {rank, limit, kind}: its lines are the most relevant columns."""
+    value = raw.get("columns")
+    if value is None:
+        return None
+    where = f"{path}.columns"
+    if not isinstance(value, dict):
+        check.fail(where, "Expected {rank, limit, kind}.")
+        return None
+    check.unknown(value, where, ("rank", "limit", "kind"))
+    rule: dict[str, Any] = {"rank": check.choice(value, "rank", where, RANKS)}
+    limit = value.get("limit", 8)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_RANKED:
+        check.fail(f"{where}.limit", f"Expected a whole number from 1 to {MAX_RANKED}.")
+        limit = 8
+    rule["limit"] = limit
+    kind = value.get("kind")
+    if kind is not None:
+        if rule["rank"] != "drift" or kind not in DRIFT_KINDS:
+            check.fail(f"{where}.kind", f"Only drift ranks take a kind: {', '.join(DRIFT_KINDS)}.")
+        else:
+            rule["kind"] = kind
+    return rule
 
 
 def _panel(check: _Checker, raw: Any, path: str, seen: set[str]) -> dict[str, Any] | None:
@@ -204,8 +233,13 @@ def _panel(check: _Checker, raw: Any, path: str, seen: set[str]) -> dict[str, An
     if description:
         panel["description"] = description
     if kind in SERIES_PANELS:
+        rule = _columns(check, raw, path) if kind != "counter" else None
+        if rule is not None:
+            panel["columns"] = rule
+        elif "columns" in raw and kind == "counter":
+            check.fail(f"{path}.columns", "A counter shows one series; columns are for charts.")
         series = check.items(raw, "series", path, limit=1 if kind == "counter" else MAX_SERIES)
-        if not series and f"{path}.series" not in check.errors:
+        if not series and rule is None and f"{path}.series" not in check.errors:
             check.fail(f"{path}.series", "Choose at least one metric field to plot.")
         panel["series"] = [
             cleaned

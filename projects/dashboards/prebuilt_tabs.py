@@ -14,9 +14,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from metrics import names
+from projects.dashboards import relevance
 from projects.dashboards.document import clean_spec, new_id
 from projects.models import MetricSeries, Project, Snapshot
 
+MEAN_PANELS = 6
 PALETTE = ("#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d")
 
 
@@ -26,6 +28,7 @@ class _Present:
 
     by_type: dict[str, dict[str, tuple[dict[str, Any], set[str]]]]
     has_tests: bool
+    project: Project
 
     def metrics(self, metric_type: str) -> list[tuple[str, dict[str, Any], set[str]]]:
         return [(m, p, f) for m, (p, f) in sorted(self.by_type.get(metric_type, {}).items())]
@@ -43,7 +46,7 @@ def _present(project: Project) -> _Present:
         entry[1].add(field)
     last = Snapshot.objects.filter(project=project).order_by("-timestamp").first()
     has_tests = last is not None and any(last.test_counts.values())
-    return _Present(by_type, has_tests)
+    return _Present(by_type, has_tests, project)
 
 
 def _column(params: dict[str, Any]) -> str:
@@ -116,21 +119,31 @@ def _quality_tab(present: _Present) -> list[dict[str, Any]]:
             _counter("Rows (sum over the range)", rows, aggregate="sum", format="integer"),
             _panel_of("bar", "Rows per snapshot", size="half", format="integer", series=rows),
         ]
-    missing = _lines(present, column.TYPE, column.MISSING_SHARE)
-    if missing:
+    if _lines(present, column.TYPE, column.MISSING_SHARE):
         panels.append(
             _panel_of(
                 "line",
                 "Missing values per column",
                 size="half",
                 format="percent",
-                series=missing,
-                thresholds=[{"value": 0.05, "label": "5%", "color": "#dc2626"}],
+                series=[],
+                columns={"rank": "missing", "limit": relevance.DEFAULT_LIMIT},
+                thresholds=[{"value": 0.05, "label": "5% missing", "color": "#dc2626"}],
             )
         )
-    means = _lines(present, column.TYPE, column.MEAN, limit=4)
-    if means:
-        panels.append(_panel_of("scatter", "Column means", size="half", series=means))
+    # One small chart per column: means of columns on different scales never share an axis.
+    means = _lines(present, column.TYPE, column.MEAN, limit=1000)
+    order = {e.column: i for i, e in enumerate(relevance.drift_columns(present.project))}
+    means.sort(key=lambda line: (order.get(line["label"], len(order)), line["label"]))
+    for i, line in enumerate(means[:MEAN_PANELS]):
+        panels.append(
+            _panel_of(
+                "line",
+                f"Mean of {line['label']}",
+                size="third",
+                series=[{**line, "label": "mean", "color": PALETTE[i % len(PALETTE)]}],
+            )
+        )
     distribution = names.ColumnDistribution
     numerical = [
         (m, p)
@@ -191,9 +204,24 @@ def _drift_tab(present: _Present) -> list[dict[str, Any]]:
             ),
         ]
         break
-    scores = _lines(present, names.ColumnDrift.TYPE, names.ColumnDrift.SCORE)
-    if scores:
-        panels.append(_panel_of("line", "Drift score per column", size="full", series=scores))
+    if _lines(present, names.ColumnDrift.TYPE, names.ColumnDrift.SCORE):
+        # p-values (low = drift) and distances (high = drift) never share an axis.
+        kinds: list[str | None] = [*relevance.drift_kinds(present.project)] or [None]
+        for kind in kinds:
+            what = {"p_value": "Drift p-value", "distance": "Drift distance"}.get(kind or "")
+            panels.append(
+                _panel_of(
+                    "line",
+                    f"{what or 'Drift score'} per column",
+                    size="full",
+                    series=[],
+                    columns={
+                        "rank": "drift",
+                        "limit": relevance.DEFAULT_LIMIT,
+                        **({"kind": kind} if kind else {}),
+                    },
+                )
+            )
     return panels
 
 

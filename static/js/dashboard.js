@@ -39,10 +39,11 @@
   const trim = (text) => text.replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "");
   function format(value, panel) {
     if (value === null || value === undefined || Number.isNaN(value)) return "—";
+    if (value === 0) value = 0; // -0 reads as 0
     const kind = panel?.format || "number";
     const unit = panel?.unit ? ` ${panel.unit}` : "";
     if (kind === "percent") return `${trim((value * 100).toFixed(Math.abs(value) < 0.1 ? 2 : 1))}%${unit}`;
-    if (kind === "integer") return `${Math.round(value).toLocaleString("en")}${unit}`;
+    if (kind === "integer") return `${(Math.round(value) || 0).toLocaleString("en")}${unit}`;
     const abs = Math.abs(value);
     if (abs >= 1000) return `${value.toLocaleString("en", { maximumFractionDigits: 1 })}${unit}`;
     if (abs >= 1 || abs === 0) return `${trim(value.toFixed(3))}${unit}`;
@@ -92,12 +93,14 @@
   }
 
   let loading = null;
+  let dataWindow = config.window; // the range of the latest data read (relative ranges move on)
   async function load(panelIds = null) {
     if (!config.tab) return;
     const query = windowQuery(panelIds ? {} : { tab: config.tab });
     for (const id of panelIds || []) query.append("panel", id);
     try {
       const body = await api(`/data?${query}`);
+      if (body.window) dataWindow = body.window;
       for (const [id, data] of Object.entries(body.panels)) draw(id, data);
       document.body.dataset.loaded = String(Date.now());
     } catch (error) {
@@ -190,9 +193,12 @@
     const notes = lines.filter((s) => s.downsampled).length
       ? el("p", { class: "muted small", text: "Long series are drawn from each time bucket's lowest and highest point." }) : null;
     const holder = el("div", { class: "chart" });
-    target.replaceChildren(holder, ...(notes ? [notes] : []));
+    // A ranked panel (its columns chosen by relevance) says which columns it shows, and why.
+    const caption = data.caption ? el("p", { class: "panel-caption small", "data-testid": "panel-caption", text: data.caption }) : null;
+    target.replaceChildren(...(caption ? [caption] : []), holder, ...(notes ? [notes] : []));
     const plot = chart(panel, holder, [times, ...columns.map((c) => c.values)], series, {
       bars: kind === "bar" ? { stacked: !!panel.stacked } : null,
+      thresholds: data.thresholds,
     });
     charts.set(panel.id, { plot, lines, columns, times });
     holder.addEventListener("click", () => {
@@ -203,15 +209,43 @@
     });
   }
 
+  // The x range a chart draws: the selected time range (as Grafana and Evidently do), or for
+  // "all time" the data's own span; never shorter than an hour, so that one snapshot, or two a
+  // few milliseconds apart, sit in a readable day-and-hour axis rather than on a millisecond one.
+  const MIN_SPAN = 3600;
+  function xBounds(times) {
+    const w = dataWindow || {};
+    const now = Date.now() / 1000;
+    const first = times.length ? times[0] : now;
+    const last = times.length ? times[times.length - 1] : now;
+    let from = w.since ? Date.parse(w.since) / 1000 : first;
+    let to = w.until ? Date.parse(w.until) / 1000 : (w.since ? Math.max(now, last) : last);
+    if (to - from < MIN_SPAN) {
+      const middle = w.since && !w.until ? to - MIN_SPAN / 2 : (from + to) / 2;
+      from = Math.min(from, middle - MIN_SPAN / 2);
+      to = Math.max(to, middle + MIN_SPAN / 2);
+    }
+    return [from, to];
+  }
+  // Whole-number steps for series whose values are all whole numbers (counts, flags).
+  const WHOLE_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1e3, 2e3, 2500, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
+  const integral = (data, panel) => panel.format === "integer"
+    || (panel.format !== "percent" && data.slice(1).every((col) => col.every((v) => v === null || v === undefined || Number.isInteger(v))));
+
   // A uPlot chart sized to its container, with threshold lines, bands and (optionally) bars
   // drawn in a hook, so that grouped and stacked bars share the legend and cursor of uPlot.
   function chart(panel, holder, data, series, options = {}) {
     const width = Math.max(200, holder.clientWidth || holder.parentElement.clientWidth || 400);
     const height = options.height || (panel.size === "full" ? 280 : 240);
     const bars = options.bars;
-    const lines = [...(panel.thresholds || []), ...(alertLines.get(panel.id) || [])];
+    const lines = thresholdLines([...(panel.thresholds || []), ...(options.thresholds || []), ...(alertLines.get(panel.id) || [])], panel);
     // uPlot turns a series' fill into a function: keep the plain colours for the bars.
     const colors = series.map((s) => s.fill || s.stroke);
+    const whole = integral(data, panel);
+    const [fromX, toX] = xBounds(data[0]);
+    const padX = (toX - fromX) * 0.03; // room for the first and last point or bar
+    holder.dataset.rangeFrom = String(fromX);
+    holder.dataset.rangeTo = String(toX);
     const yRange = (u, min, max) => {
       let low = min, high = max;
       if (bars) {
@@ -223,21 +257,28 @@
       }
       for (const t of lines) { low = Math.min(low ?? t.value, t.value); high = Math.max(high ?? t.value, t.value); }
       if (low === null || high === null) return [0, 1];
-      if (low === high) { const pad = Math.abs(low) * 0.1 || 1; return [low - pad, high + pad]; }
+      const floor = low >= 0 ? 0 : -Infinity; // values that are never negative get no negative axis
+      if (low === high) { const pad = Math.abs(low) * 0.1 || 1; return [Math.max(floor, low - pad), high + pad]; }
       const pad = (high - low) * 0.08;
-      return [bars && low === 0 ? 0 : low - pad, high + pad];
+      return [bars && low === 0 ? 0 : Math.max(floor, low - pad), high + pad];
     };
+    const yTicks = (u, splits, axis, space, step) => splits.map((v) => {
+      const value = Math.abs(v) < (step || 1) * 1e-9 ? 0 : v; // no -0 or 1e-17 from float steps
+      return options.yLabels ? options.yLabels[Math.floor(value)] ?? "" : format(value, { ...panel, format: whole ? "integer" : panel.format, unit: "" });
+    });
     const opts = {
       width,
       height,
       series: [{ value: (u, v) => (v === null ? "—" : when(v)) }, ...series],
-      scales: { x: { time: true }, y: { range: yRange } },
+      // A sparkline (no axes) follows its data; a chart the selected range.
+      scales: { x: { time: true, ...(options.axes === false ? {} : { range: () => [fromX - padX, toX + padX] }) }, y: { range: yRange } },
       axes: options.axes === false ? [{ show: false }, { show: false }] : [
         { stroke: "#616e7c", grid: { stroke: "#eef0f3" } },
         {
           stroke: "#616e7c", grid: { stroke: "#eef0f3" },
+          ...(whole && !options.yLabels ? { incrs: WHOLE_STEPS } : {}),
           size: (u, values) => Math.max(40, 14 + 7 * Math.max(0, ...(values || []).map((v) => String(v).length))),
-          values: (u, splits) => splits.map((v) => (options.yLabels ? options.yLabels[Math.floor(v)] ?? "" : format(v, { ...panel, unit: "" }))),
+          values: yTicks,
         },
       ],
       legend: { show: options.legend !== false },
@@ -245,9 +286,13 @@
       hooks: {
         drawAxes: [(u) => drawBands(u, panel)],
         draw: [(u) => {
-          if (bars) drawBars(u, bars.stacked, colors);
+          if (bars) holder.dataset.bars = JSON.stringify(drawBars(u, bars.stacked, colors));
           if (options.paint) options.paint(u);
-          drawThresholds(u, panel, lines);
+          holder.dataset.thresholdLabels = JSON.stringify(drawThresholds(u, panel, lines));
+          const ratio = devicePixelRatio;
+          holder.dataset.plot = JSON.stringify([u.bbox.left / ratio, (u.bbox.left + u.bbox.width) / ratio]);
+          holder.dataset.xScale = JSON.stringify([u.scales.x.min, u.scales.x.max]);
+          holder.dataset.yTicks = JSON.stringify(u.axes[1]?._values || []);
         }],
       },
     };
@@ -257,6 +302,21 @@
       if (Math.abs(next - plot.width) > 2) plot.setSize({ width: next, height });
     }).observe(holder);
     return plot;
+  }
+
+  // Threshold lines once each: a label that already shows the value ("5%") is not repeated.
+  function thresholdLines(list, panel) {
+    const seen = new Set();
+    return list.filter((t) => {
+      const key = `${t.value}|${t.label || ""}`;
+      if (typeof t.value !== "number" || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }).map((t) => {
+      const value = format(t.value, { ...panel, unit: "" });
+      const label = t.label || "threshold";
+      return { ...t, text: label.includes(value) ? label : `${label} ${value}` };
+    });
   }
 
   function drawBands(u, panel) {
@@ -272,51 +332,88 @@
     }
   }
 
+  // Each line dashed across the plot, its label on a light box at whichever end (above or below
+  // the line) covers the fewest data points, so that labels do not hide the data they judge.
+  // Returns the label boxes (CSS pixels) for the page's tests.
   function drawThresholds(u, panel, lines) {
     const ctx = u.ctx;
-    const { left, width } = u.bbox;
+    const ratio = devicePixelRatio;
+    const { left, top, width, height } = u.bbox;
+    const points = [];
+    u.series.forEach((s, i) => {
+      if (i === 0 || !s.show) return;
+      u.data[i].forEach((v, k) => {
+        if (v !== null && v !== undefined) points.push([u.valToPos(u.data[0][k], "x", true), u.valToPos(v, "y", true)]);
+      });
+    });
+    const boxes = [];
     for (const t of lines) {
       const y = Math.round(u.valToPos(t.value, "y", true));
       ctx.save();
       ctx.strokeStyle = t.color || "#dc2626";
-      ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-      ctx.lineWidth = 1.5 * devicePixelRatio;
+      ctx.setLineDash([6 * ratio, 4 * ratio]);
+      ctx.lineWidth = 1.5 * ratio;
       ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + width, y); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.font = `${11 * ratio}px sans-serif`;
+      const w = ctx.measureText(t.text).width + 8 * ratio, h = 15 * ratio;
+      const candidates = [
+        [left + width - w - 2 * ratio, y - h - 2 * ratio], [left + 2 * ratio, y - h - 2 * ratio],
+        [left + width - w - 2 * ratio, y + 2 * ratio], [left + 2 * ratio, y + 2 * ratio],
+      ].filter(([, by]) => by >= top && by + h <= top + height);
+      const covered = ([bx, by]) => points.filter(([px, py]) => px >= bx - 3 * ratio && px <= bx + w + 3 * ratio && py >= by - 3 * ratio && py <= by + h + 3 * ratio).length
+        + boxes.filter((b) => b[0] * ratio < bx + w && bx < b[2] * ratio && b[1] * ratio < by + h && by < b[3] * ratio).length * 100;
+      const [bx, by] = (candidates.length ? candidates : [[left + width - w - 2 * ratio, Math.max(top, y - h - 2 * ratio)]])
+        .reduce((best, c) => (covered(c) < covered(best) ? c : best));
+      ctx.fillStyle = "rgba(255,255,255,0.85)";
+      ctx.fillRect(bx, by, w, h);
       ctx.fillStyle = t.color || "#dc2626";
-      ctx.font = `${11 * devicePixelRatio}px sans-serif`;
-      ctx.textAlign = "right";
-      ctx.fillText(`${t.label || "threshold"} ${format(t.value, panel)}`, left + width - 4, y - 4 * devicePixelRatio);
+      ctx.textAlign = "left";
+      ctx.textBaseline = "middle";
+      ctx.fillText(t.text, bx + 4 * ratio, by + h / 2);
       ctx.restore();
+      boxes.push([bx / ratio, by / ratio, (bx + w) / ratio, (by + h) / ratio, covered([bx, by]) % 100]);
     }
+    return boxes.map(([x0, y0, x1, y1, over], i) => ({ text: lines[i].text, box: [x0, y0, x1, y1], covers: over }));
   }
 
+  // Bars centred on their times, never wider than the room to their neighbours or to the plot's
+  // edges (so none is cut). Returns each bar's extent [left, right] in CSS pixels.
   function drawBars(u, stacked, colors) {
     const ctx = u.ctx;
     const xs = u.data[0];
     const shown = u.series.slice(1).map((s, i) => ({ s, values: u.data[i + 1], color: colors[i] })).filter(({ s }) => s.show);
-    if (!xs.length || !shown.length) return;
+    const extents = [];
+    if (!xs.length || !shown.length) return extents;
+    const { left, width } = u.bbox;
     const pixels = xs.map((x) => u.valToPos(x, "x", true));
-    let gap = u.bbox.width / Math.max(1, xs.length);
+    let gap = width / Math.max(1, xs.length);
     for (let i = 1; i < pixels.length; i++) gap = Math.min(gap, pixels[i] - pixels[i - 1]);
-    const group = Math.max(2 * devicePixelRatio, Math.min(gap * 0.8, 60 * devicePixelRatio));
+    const full = Math.max(2 * devicePixelRatio, Math.min(gap * 0.8, 60 * devicePixelRatio));
     const zero = u.valToPos(0, "y", true);
     xs.forEach((_, i) => {
-      let base = 0;
+      if (pixels[i] < left || pixels[i] > left + width) return; // outside the range drawn
+      const group = Math.max(devicePixelRatio, Math.min(full, 2 * (pixels[i] - left), 2 * (left + width - pixels[i])));
+      const start = pixels[i] - group / 2;
+      let base = 0, drawn = false;
       shown.forEach(({ values, color }, k) => {
         const value = values[i];
         if (value === null || value === undefined) return;
+        drawn = true;
         ctx.fillStyle = color;
         if (stacked) {
           const y0 = u.valToPos(base, "y", true), y1 = u.valToPos(base + value, "y", true);
-          ctx.fillRect(pixels[i] - group / 2, Math.min(y0, y1), group, Math.abs(y0 - y1));
+          ctx.fillRect(start, Math.min(y0, y1), group, Math.abs(y0 - y1));
           base += value;
         } else {
           const w = group / shown.length;
           const y = u.valToPos(value, "y", true);
-          ctx.fillRect(pixels[i] - group / 2 + k * w, Math.min(y, zero), Math.max(1, w - devicePixelRatio), Math.abs(zero - y));
+          ctx.fillRect(start + k * w, Math.min(y, zero), Math.max(1, w - devicePixelRatio), Math.abs(zero - y));
         }
       });
+      if (drawn) extents.push([start / devicePixelRatio, (start + group) / devicePixelRatio]);
     });
+    return extents;
   }
 
   function drawTestStatus(panel, data, target) {
@@ -392,8 +489,10 @@
       const ctx = u.ctx;
       const xs = times.map((t) => u.valToPos(t, "x", true));
       const step = xs.length > 1 ? Math.min(...xs.slice(1).map((x, i) => x - xs[i])) : u.bbox.width / 4;
-      const w = Math.max(2, step * 0.9);
+      const { left, width } = u.bbox;
       prepared.forEach((list, i) => {
+        // Never wider than the room to the plot's edges: the first and last columns are not cut.
+        const w = Math.max(2, Math.min(step * 0.9, 60 * devicePixelRatio, 2 * (xs[i] - left), 2 * (left + width - xs[i])));
         for (const cell of list) {
           const y1 = u.valToPos(cell.to, "y", true), y0 = u.valToPos(cell.from, "y", true);
           ctx.fillStyle = `rgba(37, 99, 235, ${(0.06 + 0.94 * cell.share / maxShare).toFixed(3)})`;
@@ -726,6 +825,11 @@
     const description = el("input", { name: "description", type: "text", maxlength: "1000", value: panel?.description || "" });
     const size = select("size", [["half", "Half width"], ["full", "Full width"], ["third", "A third"]], panel?.size || "half");
     const seriesBox = el("div", { class: "series-list" });
+    // A pre-built panel whose columns are chosen by relevance keeps its rule unless unticked.
+    const ranked = el("input", { type: "checkbox", name: "ranked", checked: panel?.columns ? "checked" : null, "data-testid": "ranked" });
+    const rankedBox = el("label", { class: "check" }, ranked,
+      ` Show the most ${panel?.columns?.rank === "missing" ? "missing" : "drifted"} columns (chosen when drawn) instead of the series below`);
+    rankedBox.hidden = !panel?.columns;
     const addSeries = el("button", { type: "button", class: "link", text: "+ Series", "data-testid": "add-series" });
     addSeries.addEventListener("click", () => seriesBox.append(seriesRow(null, metrics)));
     for (const entry of panel?.series || []) seriesBox.append(seriesRow(entry, metrics));
@@ -744,7 +848,7 @@
     const text = el("textarea", { name: "text", rows: "5", maxlength: "5000" });
     text.value = panel?.text || "";
     const groups = {
-      series: el("fieldset", {}, el("legend", { text: "Series" }), seriesBox, addSeries, field("Format", fmt), field("Unit", unit, "Shown after values, e.g. ms"), el("p", { class: "muted small", text: "Threshold lines" }), thresholds, el("p", { class: "muted small", text: "Bands" }), bands),
+      series: el("fieldset", {}, el("legend", { text: "Series" }), rankedBox, seriesBox, addSeries, field("Format", fmt), field("Unit", unit, "Shown after values, e.g. ms"), el("p", { class: "muted small", text: "Threshold lines" }), thresholds, el("p", { class: "muted small", text: "Bands" }), bands),
       counter: field("Show", aggregate, "Over the dashboard's time range"),
       bar: el("label", { class: "check" }, stacked, " Stack the bars"),
       distribution: el("fieldset", {}, field("Distribution", distribution, distributions.length ? "" : "No distributions received yet"), field("Data", side)),
@@ -774,6 +878,7 @@
       if (description.value.trim()) out.description = description.value.trim();
       if (SERIES_TYPES.includes(kind)) {
         out.series = [...seriesBox.children].map((row) => row.read()).slice(0, kind === "counter" ? 1 : 10);
+        if (panel?.columns && ranked.checked && kind !== "counter") Object.assign(out, { columns: panel.columns, series: [] });
         Object.assign(out, { format: fmt.value, unit: unit.value.trim(), thresholds: thresholds.read(), bands: bands.read() });
       }
       if (kind === "counter") out.aggregate = aggregate.value;

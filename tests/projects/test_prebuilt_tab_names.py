@@ -78,5 +78,9 @@ def test_every_metric_tab_fills_from_the_named_series(world):
     drawn = {s["field"] for tab in tabs for panel in tab["panels"] for s in panel.get("series", [])}
     assert drawn <= _named_values()
     assert all(
-        panel.get("series", [1]) or panel.get("metric") for t in tabs for panel in t["panels"]
+        panel.get("series", [1]) or panel.get("metric") or panel.get("columns")
+        for t in tabs
+        for panel in t["panels"]
     )
+    ranked = {panel["columns"]["rank"] for t in tabs for panel in t["panels"] if "columns" in panel}
+    assert ranked == {"drift", "missing"}
