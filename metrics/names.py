@@ -58,6 +58,9 @@ class ColumnDrift:
     SCORE = "score"
     THRESHOLD = "threshold"
     DRIFTED = "drifted"
+    # Categorical columns only: distinct values seen only in current / only in the reference.
+    NEW_CATEGORIES = "new_categories"
+    VANISHED_CATEGORIES = "vanished_categories"
 
 
 class ClassificationQuality:

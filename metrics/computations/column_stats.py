@@ -245,7 +245,8 @@ class ColumnValueRange(Metric):
 class ColumnValueList(Metric):
     """Values in and out of a list, among non-null values. Without a list, the reference's values
     are the list: `out_list` counts current values the reference never had, `new_values` how many
-    distinct ones there are (new categories)."""
+    distinct ones there are (new categories), and `vanished_values` how many of the list's values
+    the side does not have at all (vanished categories)."""
 
     column_param = "column"
 
@@ -261,14 +262,17 @@ class ColumnValueList(Metric):
             allowed_values = _counts(pair.require_reference())[0]
         else:
             allowed_values = np.asarray(allowed, dtype=np.float64 if numeric else object)
+        listed = pd.Index(allowed_values).unique()
         result: dict[str, Any] = {}
         details: dict[str, Any] = {}
         for side, data in _sides(pair).items():
             labels, counts = _counts(data)
             if numeric:
                 known = np.isin(labels, allowed_values)
+                absent = ~np.isin(listed.to_numpy(), labels)
             else:
-                known = pd.Index(labels).isin(pd.Index(allowed_values))
+                known = pd.Index(labels).isin(listed)
+                absent = ~listed.isin(pd.Index(labels))
             total = int(counts.sum())
             inside = int(counts[known].sum())
             result[side] = {
@@ -277,10 +281,13 @@ class ColumnValueList(Metric):
                 "out_list": total - inside,
                 "out_list_share": _share(total - inside, total),
                 "new_values": int((~known).sum()),
+                "vanished_values": int(absent.sum()),
             }
             unknown = np.flatnonzero(~known)
             top_unknown = unknown[ranked(labels[unknown], counts[unknown])[:10]]
             details[f"{side}_out_of_list_examples"] = [label_text(labels[i]) for i in top_unknown]
+            gone = sorted(label_text(v) for v in listed[absent])[:10]
+            details[f"{side}_vanished_examples"] = gone
         return self.result(result, details)
 
 

@@ -23,11 +23,14 @@ from typing import Any
 import numpy as np
 
 from metrics.computations import drift_methods, embedding_drift, text_drift
+from metrics.computations.column_stats import label_text, ranked
 from metrics.core.base import Context, Metric, MetricError, MetricResult
 from metrics.core.definition import ColumnType, Schema
 
 SMALL_REFERENCE = 1000
 FEW_VALUES = 5
+# At most this many new (and vanished) categories are named in a drift result's details.
+CHANGED_CATEGORIES_SHOWN = 20
 TEXT_METHOD = "domain_classifier"
 DRIFT_SHARE = 0.5
 
@@ -121,6 +124,13 @@ class ColumnDrift(Metric):
     method has one. Details: the method's name and title, whether the score is a p-value or a
     distance, and `rule`: how it meets the threshold to drift ("at or below", "below", "at or
     above", "above"; Evidently's convention per method).
+
+    A categorical column also reports how its categories changed, whatever the method says:
+    `new_categories` (distinct values seen only in current), `vanished_categories` (only in the
+    reference), `new_categories_share` (the share of current non-null values in new categories)
+    and `vanished_categories_share` (the share of reference non-null values in vanished ones), with
+    up to 20 of each named in details (`new_category_values`, `vanished_category_values`: value and
+    count, most frequent first).
     """
 
     column_param = "column"
@@ -151,6 +161,8 @@ class ColumnDrift(Metric):
             )
         if pair.type == ColumnType.TEXT:
             return self._text(pair, method_name, threshold)
+        changes: dict[str, Any] = {}
+        named: dict[str, Any] = {}
         if pair.type == ColumnType.NUMERICAL:
             ref, cur = reference.sorted_finite, pair.current.sorted_finite
             for side, data in (("reference", ref), ("current", cur)):
@@ -197,6 +209,7 @@ class ColumnDrift(Metric):
                     "Use chi_square instead."
                 )
             measure = method.func(ref_counts, cur_counts)
+            changes, named = category_changes(categories, ref_counts, cur_counts)
         if threshold is None:
             threshold = method.default_threshold
         return self.result(
@@ -205,6 +218,7 @@ class ColumnDrift(Metric):
                 "threshold": threshold,
                 "drifted": method.drifted(measure.value, threshold),
                 "statistic": measure.statistic,
+                **changes,
             },
             {
                 "method": method.name,
@@ -212,6 +226,7 @@ class ColumnDrift(Metric):
                 "kind": method.kind,
                 "rule": method.rule,
                 "column_type": str(pair.type),
+                **named,
             },
         )
 
@@ -265,6 +280,37 @@ class ColumnDrift(Metric):
                 "current_words": found.current_words,
             },
         )
+
+
+def category_changes(
+    categories: np.ndarray, reference: np.ndarray, current: np.ndarray
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """New and vanished categories from aligned counts: (values, details) of a drift result.
+
+    New: a positive current count and none in the reference; vanished: the other way round. The
+    shares are of each side's non-null values (NaN for a side without any)."""
+    new = (current > 0) & (reference == 0)
+    vanished = (reference > 0) & (current == 0)
+    cur_total, ref_total = int(current.sum()), int(reference.sum())
+    values = {
+        "new_categories": int(new.sum()),
+        "vanished_categories": int(vanished.sum()),
+        "new_categories_share": int(current[new].sum()) / cur_total if cur_total else float("nan"),
+        "vanished_categories_share": int(reference[vanished].sum()) / ref_total
+        if ref_total
+        else float("nan"),
+    }
+
+    def named(mask: np.ndarray, counts: np.ndarray) -> list[dict[str, Any]]:
+        where = np.flatnonzero(mask)
+        top = where[ranked(categories[where], counts[where])[:CHANGED_CATEGORIES_SHOWN]]
+        return [{"value": label_text(categories[i]), "count": int(counts[i])} for i in top]
+
+    details = {
+        "new_category_values": named(new, current),
+        "vanished_category_values": named(vanished, reference),
+    }
+    return values, details
 
 
 def _distinct_finite(pair: Any) -> int:

@@ -13,7 +13,7 @@ Two kinds of input:
   (Wasserstein, energy, MMD).
 - **counts**: two 1-D integer arrays of the same length, the number of reference and current values
   in each category (or histogram bin), aligned on the same categories; at least one count in each.
-  Used by the categorical tests (chi-square, z-test, Fisher, G-test) and the frequency distances
+  Used by the categorical tests (chi-square, its goodness-of-fit variant, z-test, Fisher, G-test) and the frequency distances
   (Jensen-Shannon, PSI, KL, Hellinger, TVD). For a numeric column, `sturges_counts` and
   `bin_counts` turn samples into counts over bins.
 
@@ -324,6 +324,27 @@ def chi_square(reference: np.ndarray, current: np.ndarray) -> Measure:
     return Measure(float(result.pvalue), float(result.statistic))
 
 
+def chi_square_goodness_of_fit(reference: np.ndarray, current: np.ndarray) -> Measure:
+    """Evidently's chi-square: a goodness-of-fit test of the current counts against the
+    reference's shares (scipy.stats.chisquare with expected = reference share x current count),
+    after dropping categories empty in both. The reference is treated as the true distribution,
+    not as a sample, so unlike `chi_square` its own noise is ignored. value: p-value;
+    statistic: χ².
+
+    A category absent from the reference but present in current has an expected count of 0: the
+    current data is impossible under the hypothesis, so p = 0 and χ² = inf (Evidently's result,
+    which SciPy reaches by dividing by zero). A single category left: p = 1.
+    """
+    table = _table(reference, current)
+    if table.shape[1] < 2:
+        return Measure(1.0, 0.0)
+    expected = table[0] / table[0].sum() * table[1].sum()
+    if np.any((expected == 0) & (table[1] > 0)):
+        return Measure(0.0, float("inf"))
+    result = stats.chisquare(table[1], expected)
+    return Measure(float(result.pvalue), float(result.statistic))
+
+
 def g_test(reference: np.ndarray, current: np.ndarray) -> Measure:
     """G-test (log-likelihood ratio) on the same table (chi2_contingency, lambda_="log-likelihood",
     correction=False). value: p-value; statistic: G."""
@@ -548,6 +569,15 @@ METHODS: dict[str, DriftMethod] = {
         DriftMethod("energy", "Energy distance", "distance", "samples", 0.1, NUMERICAL, energy),
         DriftMethod("mmd", "Maximum mean discrepancy", "p_value", "samples", 0.1, NUMERICAL, mmd),
         DriftMethod("chi_square", "Chi-square", "p_value", "counts", 0.05, CATEGORICAL, chi_square),
+        DriftMethod(
+            "chisquare_gof",
+            "Chi-square goodness of fit",
+            "p_value",
+            "counts",
+            0.05,
+            CATEGORICAL,
+            chi_square_goodness_of_fit,
+        ),
         DriftMethod(
             "z_test", "Two-proportion z-test", "p_value", "counts", 0.05, CATEGORICAL, z_test
         ),

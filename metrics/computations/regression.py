@@ -285,11 +285,24 @@ def _sides(ctx: Context) -> dict[str, Errors]:
     return sides
 
 
-def quality(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+ZERO_HANDLING = ("skip", "eps", "error")
+"""How MAPE treats a row whose target is 0, where |error| / |y| has no value: "skip" leaves the
+row out (counted in `mape_excluded_rows`), "eps" divides by max(|y|, MAPE_EPS) as scikit-learn's
+`mean_absolute_percentage_error` does, "error" refuses to compute."""
+MAPE_EPS = float(np.finfo(np.float64).eps)
+"""The divisor's floor with zero_handling="eps": float64's machine epsilon, 2.220446049250313e-16,
+scikit-learn's choice. A zero target with any error then gives a huge percentage, as it should."""
+
+
+def quality(y: np.ndarray, p: np.ndarray, zero_handling: str = "skip") -> dict[str, float]:
     error = p - y
     absolute = np.abs(error)
-    nonzero = y != 0
-    percentage = 100 * absolute[nonzero] / np.abs(y[nonzero])
+    if zero_handling == "eps":
+        nonzero = np.ones(len(y), dtype=bool)
+        percentage = 100 * absolute / np.maximum(np.abs(y), MAPE_EPS)
+    else:
+        nonzero = y != 0
+        percentage = 100 * absolute[nonzero] / np.abs(y[nonzero])
     total = np.sum((y - y.mean()) ** 2)
     return {
         "rows": len(y),
@@ -306,7 +319,7 @@ def quality(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     }
 
 
-def dummy_quality(y: np.ndarray) -> dict[str, float]:
+def dummy_quality(y: np.ndarray, zero_handling: str = "skip") -> dict[str, float]:
     # The mean's squared-error metrics are the ones `quality` gives for a constant prediction,
     # written out so that its other metrics are not computed for nothing. Their R² is 0: the
     # squared errors are the squared deviations from the mean, the very sum R² divides by.
@@ -319,21 +332,48 @@ def dummy_quality(y: np.ndarray) -> dict[str, float]:
         "rmse": float(np.sqrt(np.mean(squares))),
         "r2": 0.0 if np.sum(squares) > 0 else float("nan"),
     }
-    by_median = quality(y, np.full_like(y, np.median(y)))
+    by_median = quality(y, np.full_like(y, np.median(y)), zero_handling)
     for key in ("mae", "mae_std", "mape", "mape_std", "mape_excluded_rows", "max_abs_error"):
         values[key] = by_median[key]
     return values
 
 
 class RegressionQuality(Metric):
-    """Mean error (and its std), MAE (and std), MAPE in percent (and std; rows with a zero target
-    left out and counted), RMSE, R² and the maximum absolute error, with the `dummy` baseline.
-    Lower is better, except R² (higher) and mean error (closer to 0)."""
+    """Mean error (and its std), MAE (and std), MAPE in percent (and std), RMSE, R² and the
+    maximum absolute error, with the `dummy` baseline. Lower is better, except R² (higher) and
+    mean error (closer to 0).
+
+    `zero_handling` says what MAPE does with a zero target (see `ZERO_HANDLING`): "skip" (the
+    default) leaves those rows out and counts them in `mape_excluded_rows`; "eps" divides by
+    max(|y|, MAPE_EPS), as scikit-learn does; "error" makes the metric an error naming the target
+    column when one exists.
+    """
+
+    def __init__(self, *, zero_handling: str = "skip") -> None:
+        if zero_handling not in ZERO_HANDLING:
+            raise ValueError(
+                f"zero_handling must be one of {', '.join(map(repr, ZERO_HANDLING))}, "
+                f"not {zero_handling!r}."
+            )
+        # The default stays out of the parameters: the metric's id is the one it always had.
+        super().__init__(zero_handling=None if zero_handling == "skip" else zero_handling)
 
     def compute(self, ctx: Context) -> MetricResult:
+        zero_handling = self.params.get("zero_handling", "skip")
         values = {}
         for side, data in _sides(ctx).items():
-            values[side] = {**quality(data.y, data.p), "dummy": dummy_quality(data.y)}
+            if zero_handling == "error":
+                zeros = int(np.count_nonzero(data.y == 0))
+                if zeros:
+                    raise MetricError(
+                        f"MAPE divides by the target; {ctx.schema.role('target')!r} is 0 in "
+                        f"{zeros} {side} row{'s' if zeros != 1 else ''}. Choose "
+                        'zero_handling="skip" (leave them out) or "eps".'
+                    )
+            values[side] = {
+                **quality(data.y, data.p, zero_handling),
+                "dummy": dummy_quality(data.y, zero_handling),
+            }
         return self.result(values)
 
 

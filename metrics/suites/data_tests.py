@@ -270,8 +270,20 @@ class TestColumnOutOfListShare(ColumnTest):
 
 
 class TestColumnNewCategories(TestColumnOutOfListShare):
+    """Distinct values the reference (or the list) never had; by default none (give `lte=` to
+    allow a few)."""
+
     title = "New values in {column}"
     field = "new_values"
+    rule = at_most_reference(fallback=ZERO)
+
+
+class TestColumnVanishedCategories(TestColumnOutOfListShare):
+    """Values of the reference (or the list) that current has lost entirely; by default none
+    (give `lte=` to allow a few)."""
+
+    title = "Vanished values in {column}"
+    field = "vanished_values"
     rule = at_most_reference(fallback=ZERO)
 
 

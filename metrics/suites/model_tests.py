@@ -193,8 +193,17 @@ class TestRMSE(RegressionTest):
 
 
 class TestMAPE(RegressionTest):
+    """MAPE, with RegressionQuality's `zero_handling` for zero targets ("skip", "eps", "error")."""
+
     title = "Mean absolute percentage error"
     field = "mape"
+
+    def __init__(self, *, zero_handling: str = "skip", **kwargs: Any) -> None:
+        RegressionQuality(zero_handling=zero_handling)  # a wrong choice fails here, not in the run
+        super().__init__(zero_handling=None if zero_handling == "skip" else zero_handling, **kwargs)
+
+    def metric(self) -> Metric:
+        return RegressionQuality(zero_handling=self.params.get("zero_handling", "skip"))
 
 
 class TestR2(RegressionTest):

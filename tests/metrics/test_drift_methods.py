@@ -60,7 +60,7 @@ count_cases = pytest.mark.parametrize(("seed", "k"), [(s, k) for s in SEEDS for 
 
 
 def test_registry_is_complete() -> None:
-    assert len(METHODS) == 18
+    assert len(METHODS) == 19
     for name, method in METHODS.items():
         assert method.name == name
         assert method.kind in ("p_value", "distance")
@@ -253,6 +253,45 @@ def test_g_test_matches_scipy_and_the_formula(seed: int, k: int) -> None:
     g = 2 * (table[observed] * np.log(table[observed] / expected_counts[observed])).sum()
     assert close(found.statistic, g)
     assert close(found.value, stats.chi2.sf(g, table.shape[1] - 1))
+
+
+@count_cases
+def test_chisquare_gof_is_scipys_chisquare_against_the_reference_shares(seed: int, k: int) -> None:
+    ref, cur = counts(seed, k)
+    ref = ref + (cur > 0)  # every current category seen in the reference: a finite statistic
+    table = table_of(ref, cur)
+    found = dm.chi_square_goodness_of_fit(ref, cur)
+    if table.shape[1] < 2:
+        assert found == Measure(1.0, 0.0)
+        return
+    # Evidently's recipe: the reference counts scaled by current rows / reference rows.
+    f_exp = table[0] * (table[1].sum() / table[0].sum())
+    expected = stats.chisquare(table[1], f_exp)
+    assert close(found.value, expected.pvalue)
+    assert close(found.statistic, expected.statistic)
+    chi2 = ((table[1] - f_exp) ** 2 / f_exp).sum()
+    assert close(found.value, stats.chi2.sf(chi2, table.shape[1] - 1))
+
+
+def test_chisquare_gof_is_zero_when_a_category_is_new_as_scipy_says() -> None:
+    ref, cur = np.array([50, 50, 0]), np.array([49, 50, 1])
+    found = dm.chi_square_goodness_of_fit(ref, cur)
+    f_exp = ref * (cur.sum() / ref.sum())
+    by_scipy = scipy_quietly(stats.chisquare, cur, f_exp)  # divides by the zero expected count
+    assert found.value == by_scipy.pvalue == 0.0
+    assert found.statistic == by_scipy.statistic == math.inf
+    # The homogeneity test sees one row in a hundred: no evidence of drift.
+    assert dm.chi_square(ref, cur).value > 0.3
+    assert METHODS["chisquare_gof"].drifted(found.value, 0.05)
+
+
+def test_chisquare_gof_ignores_a_vanished_category_only_through_its_expected_count() -> None:
+    # Reference has a category that current lacks: its expected count is positive, so it counts.
+    ref, cur = np.array([40, 40, 20]), np.array([50, 50, 0])
+    found = dm.chi_square_goodness_of_fit(ref, cur)
+    expected = stats.chisquare(cur, ref * (cur.sum() / ref.sum()))
+    assert close(found.value, expected.pvalue)
+    assert found.value < 1e-5
 
 
 @pytest.mark.parametrize("seed", SEEDS)

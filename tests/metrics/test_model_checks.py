@@ -20,6 +20,7 @@ from metrics.suites.model_tests import (
     TestAccuracy,
     TestLogLoss,
     TestMAE,
+    TestMAPE,
     TestMeanError,
     TestPrecisionByLabel,
     TestR2,
@@ -222,3 +223,28 @@ def test_model_preset_snapshots_validate_against_the_schema():
     )
     texts = pd.DataFrame({"review": ["fine product", "bad http://x.io", "ok then."] * 30})
     validate(Report([TextEvalsPreset(columns=["review"])]).run(texts, texts).dict())
+
+
+def test_mape_test_passes_its_zero_handling_to_the_metric():
+    definition = DataDefinition(target="y", prediction="pred")
+    frame = pd.DataFrame({"y": [0.0, 2.0, 4.0, 1.0], "pred": [1.0, 3.0, 2.0, 1.5]})
+    suite = TestSuite(
+        [
+            TestMAPE(lte=100),
+            TestMAPE(zero_handling="eps", lte=100),
+            TestMAPE(zero_handling="error"),
+        ],
+        definition=definition,
+    ).run(frame)
+    skip, eps, error = suite.tests
+    assert skip.status == TestStatus.SUCCESS
+    assert skip.value == pytest.approx(100 * np.mean([1 / 2, 2 / 4, 1 / 2]))
+    assert eps.status == TestStatus.FAIL  # 1 / 2.2e-16 of the zero target
+    assert eps.value == pytest.approx(100 * np.mean([1 / np.finfo(float).eps, 1 / 2, 2 / 4, 1 / 2]))
+    assert error.status == TestStatus.ERROR
+    assert "'y' is 0 in 1 current row." in error.description
+
+
+def test_mape_test_refuses_an_unknown_zero_handling_when_made():
+    with pytest.raises(ValueError, match="zero_handling must be one of 'skip', 'eps', 'error'"):
+        TestMAPE(zero_handling="drop")

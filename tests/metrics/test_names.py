@@ -62,7 +62,8 @@ RUNS: dict[type, tuple[Metric, DataDefinition | None]] = {
     names.ColumnSummary: (ColumnSummary(column="x"), None),
     names.ColumnDistribution: (ColumnDistribution(column="x"), None),
     names.DatasetDrift: (DatasetDrift(), None),
-    names.ColumnDrift: (ColumnDrift(column="x"), None),
+    # A categorical column: its new and vanished categories are fields too.
+    names.ColumnDrift: (ColumnDrift(column="plan"), None),
     names.ClassificationQuality: (ClassificationQuality(), CLASSIFICATION),
     names.RegressionQuality: (RegressionQuality(), REGRESSION),
 }
@@ -117,7 +118,8 @@ def test_each_parameter_is_in_the_metric_params(spec):
     for constant, key in _params(spec).items():
         assert key in params, f"{spec.__name__}.{constant} = {key!r} is not among {sorted(params)}"
     if spec in PER_COLUMN:
-        assert params[names.PARAM_COLUMN] == "x"
+        metric, _ = RUNS[spec]
+        assert params[names.PARAM_COLUMN] == metric.column
 
 
 def test_a_segment_copy_carries_the_segment_parameter():

@@ -73,6 +73,45 @@ def test_mape_leaves_out_zero_targets_and_says_how_many():
     assert values["mape_excluded_rows"] == 2
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mape_with_eps_is_scikit_learns_with_its_zero_targets(seed):
+    frame = frame_for(n=500, seed=seed)
+    frame.loc[::50, "y"] = 0.0  # ten zero targets, each with a nonzero error
+    y, pred = frame["y"], frame["pred"]
+    values = run(RegressionQuality(zero_handling="eps"), frame).values["current"]
+    expected = 100 * sk.mean_absolute_percentage_error(y, pred)
+    assert expected > 1e15  # a zero target over eps: the point of "eps"
+    assert values["mape"] == pytest.approx(expected, rel=TOL)
+    assert values["mape_excluded_rows"] == 0
+    assert values["dummy"]["mape"] == pytest.approx(
+        100 * sk.mean_absolute_percentage_error(y, np.full(len(y), np.median(y))), rel=TOL
+    )
+    # The default leaves those ten rows out, and matches scikit-learn on the rest.
+    skipped = run(RegressionQuality(), frame).values["current"]
+    kept = y != 0
+    assert skipped["mape_excluded_rows"] == 10
+    assert skipped["mape"] == pytest.approx(
+        100 * sk.mean_absolute_percentage_error(y[kept], pred[kept]), rel=TOL
+    )
+
+
+def test_mape_with_error_names_the_target_column_when_one_is_zero():
+    frame = pd.DataFrame({"y": [0.0, 2.0, 4.0, 0.0], "pred": [1.0, 3.0, 2.0, 0.5]})
+    result = run(RegressionQuality(zero_handling="error"), frame)
+    assert result.status == "error"
+    assert "'y' is 0 in 2 current rows" in result.reason
+    fine = run(RegressionQuality(zero_handling="error"), frame[frame["y"] != 0])
+    assert fine.status == "ok"
+    assert fine.values["current"]["mape"] == pytest.approx(100 * np.mean([1 / 2, 2 / 4]), rel=TOL)
+
+
+def test_zero_handling_is_checked_and_the_default_keeps_the_metric_id():
+    with pytest.raises(ValueError, match="zero_handling must be one of"):
+        RegressionQuality(zero_handling="ignore")
+    assert RegressionQuality(zero_handling="skip").id == RegressionQuality().id
+    assert RegressionQuality(zero_handling="eps").id != RegressionQuality().id
+
+
 def test_error_distribution_and_normality():
     frame = frame_for()
     error = frame["pred"] - frame["y"]
