@@ -35,6 +35,7 @@ from alerts.validation import (
 )
 from mlplatform.accounts.models import Organization, Role
 from mlplatform.instants import InstantField
+from projects import series_choices
 from projects.models import MetricSeries, Project, Snapshot, TestOutcome
 
 # Tests offered by a "tests failed" rule: those of the project's newest snapshots.
@@ -212,7 +213,10 @@ class MetricRuleForm(RuleForm):
         "config.window": "window_size",
     }
 
-    series = forms.ChoiceField(label="Metric — field")
+    # Grouped by metric, the useful fields first; `static/js/picker.js` adds a search box.
+    series = forms.ChoiceField(
+        label="Metric — field", widget=forms.Select(attrs={"data-picker": "metric"})
+    )
     aggregate = forms.ChoiceField(
         choices=_labelled(
             AGGREGATE_NAMES,
@@ -255,15 +259,14 @@ class MetricRuleForm(RuleForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.series_by_key = {
-            str(pk): (metric, field)
-            for pk, metric, field in MetricSeries.objects.filter(project=self.project)
-            .order_by("metric_id", "field")
-            .values_list("pk", "metric_id", "field")
-        }
-        cast(forms.ChoiceField, self.fields["series"]).choices = [("", "—")] + [
-            (key, f"{metric} — {field}") for key, (metric, field) in self.series_by_key.items()
-        ]
+        rows = list(
+            MetricSeries.objects.filter(project=self.project).values_list(
+                "pk", "metric_id", "metric_type", "params", "field"
+            )
+        )
+        self.series_by_key = {str(pk): (metric, field) for pk, metric, _, _, field in rows}
+        series = cast(forms.ChoiceField, self.fields["series"])
+        series.choices = [("", "—"), *series_choices.form_choices(series_choices.grouped(rows))]
         if not self.series_by_key:
             self.fields["series"].help_text = "No metrics yet: push a snapshot first."
         if self.rule is not None and "series" not in self.initial:

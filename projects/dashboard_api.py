@@ -26,7 +26,7 @@ from mlplatform import querystring
 from mlplatform.accounts.access import Perm
 from mlplatform.accounts.scoped_api import ProjectScopedViewSet
 from mlplatform.api_errors import error_body
-from projects import panel_data
+from projects import panel_data, series_choices
 from projects.dashboards import document, prebuilt_tabs, store
 from projects.models import Dashboard, MetricSeries, Snapshot, TestOutcome
 
@@ -253,19 +253,15 @@ class DashboardViewSet(ProjectScopedViewSet[Dashboard]):
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def choices(self, request: Request, **kwargs: Any) -> Response:
-        """What the editor offers: the project's metrics (type, parameters, fields), the metrics
-        with distributions, and the tests of its recent snapshots."""
-        metrics: dict[str, dict[str, Any]] = {}
-        for metric_id, metric_type, params, field in (
-            MetricSeries.objects.filter(project=self.project)
-            .order_by("metric_type", "metric_id", "field")
-            .values_list("metric_id", "metric_type", "params", "field")
-        ):
-            entry = metrics.setdefault(
-                metric_id,
-                {"metric": metric_id, "type": metric_type, "params": params, "fields": []},
+        """What the editor offers: the project's metrics (type, parameters, a label, fields) grouped
+        and ordered as `series_choices` picks them, the metrics with distributions, and the tests
+        of its recent snapshots."""
+        groups = series_choices.grouped(
+            MetricSeries.objects.filter(project=self.project).values_list(
+                "pk", "metric_id", "metric_type", "params", "field"
             )
-            entry["fields"].append(field)
+        )
+        metrics = {group.metric: group.as_dict() for group in groups}
         recent = Snapshot.objects.filter(project=self.project).order_by("-timestamp")[:20]
         tests = (
             TestOutcome.objects.filter(snapshot_id__in=list(recent.values_list("pk", flat=True)))

@@ -238,7 +238,7 @@ def build_report(document: Mapping[str, Any]) -> SnapshotReport:
     groups = [
         MetricGroup(
             type=kind,
-            title=_title(kind),
+            title=metric_title(kind),
             metrics=tables,
             open=len(tables) <= OPEN_GROUP_SIZE,
         )
@@ -382,7 +382,7 @@ def _dataset_drift_row(metric: Mapping[str, Any], anchor: str) -> DatasetDriftRo
     return DatasetDriftRow(
         anchor=anchor,
         metric_id=str(metric.get("id", "")),
-        label=_params_label({k: v for k, v in params.items() if k != "drift_share"}),
+        label=params_label({k: v for k, v in params.items() if k != "drift_share"}),
         drifted_columns=value_of(values.get("drifted_columns")),
         columns=value_of(values.get("columns")),
         drifted_share=value_of(values.get("drifted_share")),
@@ -420,7 +420,7 @@ def _metric_table(metric: Mapping[str, Any], anchor: str) -> MetricTable:
         anchor=anchor,
         metric_id=str(metric.get("id", "")),
         type=str(metric.get("type", "")),
-        label=_params_label(params),  # empty: the group's title says it all
+        label=params_label(params),  # empty: the group's title says it all
         status=str(metric.get("status", "")),
         reason=str(metric.get("reason") or ""),
         two_sided=two_sided,
@@ -477,7 +477,7 @@ def _chart(metric: Mapping[str, Any], anchor: str, column_types: Mapping[str, An
         kind, edges, labels = "categories", None, None
         bins = [str(i + 1) for i in range(len(current))]
     segment = _segment(params)
-    title = str(column) if column else _title(str(metric.get("type", "")))
+    title = str(column) if column else metric_title(str(metric.get("type", "")))
     return Chart(
         anchor=anchor,
         metric_id=str(metric.get("id", "")),
@@ -546,7 +546,7 @@ def _segment(params: Mapping[str, Any]) -> str:
     return ""
 
 
-def _params_label(params: Mapping[str, Any]) -> str:
+def params_label(params: Mapping[str, Any]) -> str:
     """Parameters as a short line: `column=age, bins=20`, the segment last."""
     parts = []
     for key, value in params.items():
@@ -564,7 +564,7 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _title(type_name: str) -> str:
+def metric_title(type_name: str) -> str:
     """`ColumnSummary` → "Column summary"; acronyms stay whole (`RocCurve` → "Roc curve")."""
     words = re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z0-9]+", type_name)
     if not words:

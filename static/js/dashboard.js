@@ -752,33 +752,31 @@
     return node;
   }
 
-  // One row of the series list: metric type -> metric (its parameters) -> field, then a label.
+  // One row of the series list: the metric picker (one select grouped by metric, the useful
+  // fields first, with a search box: static/js/picker.js), then a legend label.
   function seriesRow(entry, metrics) {
-    const byType = new Map();
-    for (const m of metrics) { if (!byType.has(m.type)) byType.set(m.type, []); byType.get(m.type).push(m); }
-    const current = metrics.find((m) => m.metric === entry?.metric);
-    const typeSelect = select("metric-type", [...byType.keys()].map((t) => [t, t]), current?.type || [...byType.keys()][0]);
-    const metricSelect = el("select", { name: "metric", "aria-label": "Metric" });
-    const fieldSelect = el("select", { name: "field", "aria-label": "Field" });
+    const seriesSelect = el("select", { name: "series", "aria-label": "Metric — field", "data-testid": "series-select" });
+    const pairs = [];
+    metrics.forEach((m) => {
+      const group = el("optgroup", { label: m.label || `${m.type} · ${describeParams(m.params)}` });
+      for (const f of m.fields) {
+        const chosen = entry && m.metric === entry.metric && f === entry.field;
+        group.append(el("option", { value: String(pairs.length), text: f, "data-type": m.type, selected: chosen ? "selected" : null }));
+        pairs.push({ metric: m.metric, field: f });
+      }
+      seriesSelect.append(group);
+    });
+    if (entry && !pairs.some((p) => p.metric === entry.metric && p.field === entry.field)) {
+      // A series the project no longer has (or not yet): kept as chosen, said so.
+      seriesSelect.prepend(el("option", { value: String(pairs.length), text: `${entry.field} (no data yet)`, selected: "selected" }));
+      pairs.push({ metric: entry.metric, field: entry.field });
+    }
     const label = el("input", { name: "label", type: "text", maxlength: "100", placeholder: "Legend label", value: entry?.label || "" });
     const remove = el("button", { type: "button", class: "icon danger", title: "Remove", text: "✕" });
-    const fillMetrics = (chosen) => {
-      metricSelect.replaceChildren(...(byType.get(typeSelect.value) || []).map((m) =>
-        el("option", { value: m.metric, text: describeParams(m.params), selected: m.metric === chosen ? "selected" : null })));
-      fillFields(entry?.field);
-    };
-    const fillFields = (chosen) => {
-      const metric = metrics.find((m) => m.metric === metricSelect.value);
-      fieldSelect.replaceChildren(...(metric?.fields || []).map((f) =>
-        el("option", { value: f, text: f, selected: f === chosen ? "selected" : null })));
-    };
-    typeSelect.setAttribute("aria-label", "Metric type");
-    typeSelect.addEventListener("change", () => fillMetrics(null));
-    metricSelect.addEventListener("change", () => fillFields(null));
-    fillMetrics(entry?.metric);
-    const row = el("div", { class: "series-row", "data-testid": "series-row" }, typeSelect, metricSelect, fieldSelect, label, remove);
+    const row = el("div", { class: "series-row", "data-testid": "series-row" }, seriesSelect, label, remove);
+    window.MetricPicker?.enhance(seriesSelect);
     row.read = () => {
-      const value = { metric: metricSelect.value, field: fieldSelect.value };
+      const value = { ...pairs[Number(seriesSelect.value)] };
       if (label.value.trim()) value.label = label.value.trim();
       const color = entry?.metric === value.metric && entry?.field === value.field ? entry.color : null;
       if (color) value.color = color;

@@ -3,6 +3,7 @@ with "send test" and their failures shown, silences, the alert list, and the das
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -68,9 +69,12 @@ def test_a_member_adds_a_metric_rule_from_the_series_offered(client_for, churn, 
     series = MetricSeries.objects.get(project=churn)
     client = client_for(bob)
     form = client.get(page("project_alerts", org, churn.pk)).content.decode()
+    # Grouped by metric (its title and parameters), each option a field; picker.js searches it.
+    assert '<select name="series" data-picker="metric"' in form
+    compact = re.sub(r">\s+<", "><", form)
     assert (
-        f'<option value="{series.pk}">ColumnSummary(column=&quot;age&quot;) — current.mean</option>'
-        in form
+        '<optgroup label="Column summary · column=&quot;age&quot;">'
+        f'<option value="{series.pk}">current.mean</option>' in compact
     )
     response = client.post(
         page("project_alerts", org, churn.pk),

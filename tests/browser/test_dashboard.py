@@ -42,6 +42,15 @@ def _wait_drawn(page) -> None:
     )
 
 
+def _picked(row) -> tuple[str, str]:
+    """The chosen option of a series row's picker: its metric group's label and its field."""
+    return tuple(
+        row.locator("select[name=series]").evaluate(
+            "s => [s.selectedOptions[0].parentElement.label, s.selectedOptions[0].text]"
+        )
+    )
+
+
 @pytest.fixture
 def demo(live_server):
     call_command("seed_demo", url=live_server.url, stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -108,14 +117,15 @@ def test_a_panel_is_added_through_the_editor(live_server, new_page, demo):
     dialog = page.locator("#panel-editor")
     dialog.locator("select[name=type]").select_option("line")
     dialog.locator("input[name=title]").fill("Recall over time")
+    # The metric picker: the words typed pick the first match, the useful fields first.
     row = dialog.get_by_test_id("series-row").first
-    row.locator("select[name=metric-type]").select_option("ClassificationQuality")
-    row.locator("select[name=field]").select_option("current.recall")
+    row.get_by_test_id("picker-search").fill("classification quality recall")
+    assert _picked(row) == ("Classification quality", "current.recall")
     row.locator("input[name=label]").fill("recall")
     dialog.get_by_test_id("add-series").click()
     second = dialog.get_by_test_id("series-row").nth(1)
-    second.locator("select[name=metric-type]").select_option("ClassificationQuality")
-    second.locator("select[name=field]").select_option("current.precision")
+    second.get_by_test_id("picker-search").fill("classification quality precision")
+    assert _picked(second) == ("Classification quality", "current.precision")
     shoot(page, "dashboard-editor")
     with page.expect_navigation():
         page.get_by_role("button", name="Save panel").click()
