@@ -20,14 +20,14 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from metrics.client.remote import RemoteWorkspace
 from metrics.core.definition import DEFINITION_FIELDS, DataDefinition, DataDefinitionError
 from metrics.core.report import Report, Run
-from metrics.core.snapshot import Snapshot, SnapshotError, parse_timestamp
+from metrics.core.snapshot import Snapshot, SnapshotError, parse_timestamp, with_batch_id
 from metrics.presets import PRESETS, PresetOptions
 from metrics.suites.base import TestStatus
 from metrics.version import __version__
@@ -128,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="metadata (repeatable); values are strings",
     )
     labels.add_argument(
+        "--batch-id",
+        metavar="ID",
+        help="the batch of data this run covers: snapshots with one batch id count once",
+    )
+    labels.add_argument(
         "--timestamp",
         metavar="ISO",
         help="when the data is from, e.g. 2026-11-28T00:00:00Z (default: now)",
@@ -146,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     push = commands.add_parser("push", parents=[server], help="push a snapshot file")
     push.add_argument("snapshot", metavar="FILE", help="a snapshot JSON file")
     push.add_argument("--project", required=True, metavar="ID")
+    push.add_argument(
+        "--batch-id",
+        metavar="ID",
+        help="name the snapshot's batch: snapshots with one batch id count once",
+    )
 
     commands.add_parser("projects", parents=[server], help="list the organisation's projects")
 
@@ -247,6 +257,19 @@ def _pos_label(raw: str | None) -> str | int | bool | None:
         return raw
 
 
+def _batched(metadata: Mapping[str, Any], batch_id: str) -> dict[str, Any]:
+    """The metadata naming its batch; a bad id, or another one already there, is a usage error."""
+    try:
+        return with_batch_id(metadata, batch_id)
+    except SnapshotError as exc:
+        raise UsageError(f"--batch-id: {exc}") from None
+
+
+def _checked_batch_id(metadata: Mapping[str, Any], batch_id: str) -> str:
+    _batched(metadata, batch_id)
+    return batch_id
+
+
 def _metadata(pairs: Sequence[str]) -> dict[str, str]:
     metadata = {}
     for pair in pairs:
@@ -283,6 +306,8 @@ def command_run(args: argparse.Namespace, out: TextIO) -> int:
     presets = _presets(args.preset, options)
     definition = load_definition(args)
     metadata = _metadata(args.meta)
+    if args.batch_id is not None:
+        metadata = _batched(metadata, args.batch_id)
     timestamp = None
     if args.timestamp:
         try:
@@ -359,6 +384,8 @@ def command_push(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(f"The snapshot file {args.snapshot} does not exist.") from None
     except (OSError, SnapshotError) as exc:
         raise UsageError(f"{args.snapshot} is not a snapshot: {exc}") from None
+    if args.batch_id is not None:
+        snapshot = snapshot.with_batch_id(_checked_batch_id(snapshot.metadata, args.batch_id))
     workspace = _workspace(args)
     try:
         snapshot_id = workspace.add_snapshot(args.project, snapshot)

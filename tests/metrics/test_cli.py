@@ -423,6 +423,8 @@ def test_an_unknown_definition_field_is_a_usage_error(data, tmp_path, capsys):
         (["--push"], "--push needs --project"),
         (["--push", "--project", "5b2f0000-0000-4000-8000-000000000001"], "MLP_URL"),
         (["--tag", ""], "Tags are non-empty strings"),
+        (["--batch-id", ""], "--batch-id: batch_id: a batch id has 1 to"),
+        (["--batch-id", "a", "--meta", "batch_id=b"], "already names batch 'b'"),
     ],
 )
 def test_bad_options_are_usage_errors(data, capsys, extra, message):
@@ -482,6 +484,31 @@ def test_run_push_stores_the_snapshot_on_the_platform(live_server, acme, data, c
     assert f"Snapshot {stored.uuid} pushed to project {project.pk}" in out
     assert stored.status == "FAIL"
     assert [t.tag for t in stored.tag_rows.all()] == ["ci"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_report_and_a_suite_of_one_batch_are_linked_by_batch_id(
+    live_server, acme, data, tmp_path, capsys
+):
+    # The report's run pushed by `mlp run`, the suite's saved and pushed later by `mlp push`.
+    project = make_project(acme, "Churn")
+    _, secret = make_token(acme, TokenScope.INGEST, project=project)
+    server = ["--url", live_server.url, "--token", secret]
+    summary = [
+        "run", "--preset", "data_summary", "--current", str(data["current"]), "--quiet",
+        "--batch-id", "2026-11-28", "--push", "--project", str(project.pk), *server,
+    ]  # fmt: skip
+    assert main(summary) == 0
+    saved = tmp_path / "tests.json"
+    assert main([*stability_and_drift(data["current"], data["reference"]), "--output", str(saved), "--quiet"]) == 0  # fmt: skip
+    assert "batch_id" not in Snapshot.load(saved).metadata
+    assert main(["push", str(saved), "--project", str(project.pk), "--batch-id", "2026-11-28", *server]) == 0  # fmt: skip
+    stored = StoredSnapshot.objects.filter(project=project)
+    assert sorted(s.batch_id for s in stored) == ["2026-11-28", "2026-11-28"]
+    assert stored.count() == 2
+    assert main(["push", str(saved), "--project", str(project.pk), "--batch-id", "", *server]) == 2  # fmt: skip
+    assert "--batch-id: batch_id: a batch id has 1 to" in capsys.readouterr().err
+    assert stored.count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
