@@ -11,7 +11,7 @@ the end) and, with the production settings:
 2. loads a project with 100k snapshots (a point each for one series, written with COPY) and times
    the series endpoint over all of them (the dashboard's benchmark is bench_dashboard.py).
 
-    .venv/bin/python benchmarks/bench_ingest.py [--snapshots 2000] [--clients 8] [--models uvicorn,gunicorn]
+    .venv/bin/python benchmarks/bench_ingest.py [--snapshots 2000] [--clients 8] [--models uvicorn,gunicorn,granian-asgi,granian-wsgi]
 
 Targets on a 2-core machine: 200 snapshots/s with p99 under 250 ms; series under 100 ms.
 """
@@ -263,6 +263,12 @@ SERVING_MODELS = {
     # HTTP on a WSGI server, threads per process (websockets would go to an ASGI process).
     "gunicorn": "gunicorn mlplatform.wsgi:application --bind 127.0.0.1:{port} --workers {workers} "
     "--worker-class gthread --threads 4 --backlog 2048",
+    # Granian (a Rust HTTP server) on the same ASGI application: websockets included.
+    "granian-asgi": "granian mlplatform.asgi:application --interface asgi --host 127.0.0.1 "
+    "--port {port} --workers {workers} --log-level warning",
+    # Granian on the WSGI application, 4 blocking threads a process (no websockets).
+    "granian-wsgi": "granian mlplatform.wsgi:application --interface wsgi --host 127.0.0.1 "
+    "--port {port} --workers {workers} --blocking-threads 4 --log-level warning",
 }
 
 

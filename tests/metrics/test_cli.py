@@ -504,7 +504,7 @@ def test_a_report_and_a_suite_of_one_batch_are_linked_by_batch_id(
     assert "batch_id" not in Snapshot.load(saved).metadata
     assert main(["push", str(saved), "--project", str(project.pk), "--batch-id", "2026-11-28", *server]) == 0  # fmt: skip
     stored = StoredSnapshot.objects.filter(project=project)
-    assert sorted(s.batch_id for s in stored) == ["2026-11-28", "2026-11-28"]
+    assert sorted(str(s.batch_id) for s in stored) == ["2026-11-28", "2026-11-28"]
     assert stored.count() == 2
     assert main(["push", str(saved), "--project", str(project.pk), "--batch-id", "", *server]) == 2  # fmt: skip
     assert "--batch-id: batch_id: a batch id has 1 to" in capsys.readouterr().err
