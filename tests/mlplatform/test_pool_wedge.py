@@ -1,6 +1,7 @@
 """The server never wedges: after concurrent traffic with clients that disconnect mid-view, slow
 bodies, error pages and a starved pool, every connection is back in the pool and /healthz answers
-at once. A real server with the production settings on loopback, a pool of two connections."""
+at once; while every connection is held, /healthz is a 503 within a second. A real server with
+the production settings on loopback, a pool of two connections."""
 
 from __future__ import annotations
 
@@ -137,5 +138,58 @@ def test_it_gives_every_connection_back_after_aborted_slow_and_failing_requests(
             assert pool["waiting"] == 0, body
             time.sleep(0.5)
         assert "CurrentThreadExecutor" not in server.output, server.output[-3000:]
+    finally:
+        server.stop()
+
+
+def test_healthz_is_503_at_once_while_the_pool_is_exhausted_and_200_once_it_is_back(alice):
+    # Every connection of the pool held by slow views: /healthz cannot borrow one, so it says
+    # unhealthy within about a second (an orchestrator acts on it) rather than queueing; once the
+    # views end it is healthy again, the pool full, with nobody restarting anything.
+    cookie = f"Cookie: {_session_cookie(alice)}"
+    port = free_port()
+    env = production_environment(
+        DJANGO_SETTINGS_MODULE="tests.mlplatform.serving_settings",
+        DATABASE_POOL_SIZE=str(POOL_SIZE),
+    )
+    server = Process(web_server(port), env)
+    try:
+        wait_until_serving(port, server)
+        assert _health(port)[1] == 200, server.output[-3000:]
+        answers: list[bytes] = []
+        holders = [
+            threading.Thread(
+                target=lambda: answers.append(
+                    _request(port, _get("/test/hold?seconds=4", cookie), read=15)
+                )
+            )
+            for _ in range(POOL_SIZE)
+        ]
+        for holder in holders:
+            holder.start()
+        # Until both views hold their connection (the pool says none is free).
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            elapsed, status, body = _health(port)
+            if status == 503:
+                break
+            time.sleep(0.1)
+        assert status == 503, (body, server.output[-3000:])
+        assert elapsed < 1.5, elapsed
+        assert body["status"] == "error"
+        assert body["database"] == "error: PoolTimeout"
+        assert body["pool"]["available"] == 0, body
+        head = _request(port, _get("/healthz"), read=5).partition(b"\r\n\r\n")[0]
+        assert b"\r\nretry-after: 1\r\n" in head.lower() + b"\r\n", head
+        for holder in holders:
+            holder.join(20)
+        assert len(answers) == POOL_SIZE
+        assert all(b'{"held": 4.0}' in answer for answer in answers), answers
+        for _ in range(3):
+            elapsed, status, body = _health(port)
+            assert elapsed < 1, (elapsed, body)
+            assert status == 200, (body, server.output[-3000:])
+            assert body["pool"]["available"] == POOL_SIZE, body
+            time.sleep(0.3)
     finally:
         server.stop()
