@@ -98,6 +98,51 @@ async def _answer_408(send: Any, timeout: float) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+class FinishesAbandonedRequests:
+    """Let a request whose client hung up finish as if it had stayed, so its connection goes back.
+
+    Once a request's body is in, Django listens for the client's disconnect and, on it, cancels
+    the task awaiting the view. A sync view cannot be cancelled: its thread runs on, while Django
+    sends `request_finished` at once, which returns the request's database connection to the pool
+    with the view still using it; the view's next query then borrows a connection of the pool
+    under the same name, and nothing ever gives that one back. Clients hanging up mid-push (a
+    timeout, a killed job) emptied the pool of a server this way for good (tests/test_soak.py).
+    Here Django is told of a disconnect only after its response is sent: the view runs to its
+    end, its response goes nowhere (uvicorn drops it), and `request_finished` follows the view in
+    the request's own thread, as for every other request. A push so abandoned is stored; the
+    client's retry with the same snapshot id gets 200, not a second copy.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        responded = asyncio.Event()
+        body_in = False
+
+        async def receive_after_response() -> Message:
+            nonlocal body_in
+            if body_in:
+                await responded.wait()
+                return await receive()
+            message: Message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                body_in = True
+            elif message["type"] == "http.disconnect":
+                body_in = True  # hung up during the body: Django gives up before any view
+            return message
+
+        async def send_noting_the_end(message: Message) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                responded.set()
+            await send(message)
+
+        await self.app(scope, receive_after_response, send_noting_the_end)
+
+
 class ConnectionReturningExecutor(ThreadPoolExecutor):
     """A thread pool whose threads give their database connections back after each piece of work.
 
@@ -144,7 +189,9 @@ application = ProtocolTypeRouter(
     {
         "http": ReturnsConnections(
             IngestionLimit(
-                BodyReadTimeout(django_application, settings.HTTP_BODY_READ_TIMEOUT),
+                BodyReadTimeout(
+                    FinishesAbandonedRequests(django_application), settings.HTTP_BODY_READ_TIMEOUT
+                ),
                 settings.INGEST_MAX_IN_FLIGHT,
             )
         ),
