@@ -22,7 +22,8 @@ urlpatterns = [
     # Evidently's clients, where they really ask (see evidently_compat/urls.py) and under a prefix.
     path("", include((evidently_urls, "evidently"), namespace="evidently-root")),
     path("evidently/", include((evidently_urls, "evidently"), namespace="evidently")),
-    re_path(r"^(?:evidently/)?api/", api_not_found),  # JSON, not an HTML page, for unknown API URLs
+    re_path(r"^api/", api_not_found),  # JSON, not an HTML page, for unknown API URLs
+    re_path(r"^evidently/", api_not_found),
     path("", include("mlplatform.accounts.urls")),
     path("", include("alerts.urls")),
     path("", include("collector.urls")),
