@@ -82,8 +82,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     return response
 
 
+# The Evidently-compatible API is served under /evidently/ too (evidently_compat/urls.py).
+API_PREFIXES = ("/api/", "/evidently/")
+
+
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path.startswith(API_PREFIXES)
 
 
 _BODY_METHODS = {"POST", "PUT", "PATCH"}

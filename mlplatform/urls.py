@@ -1,9 +1,11 @@
-"""URL configuration: pages, sign-in (django-allauth), the REST API and the health check."""
+"""URL configuration: pages, sign-in (django-allauth), the REST API, the Evidently-compatible API
+and the health check."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from evidently_compat.urls import urlpatterns as evidently_urls
 from mlplatform import health
 from mlplatform.api_errors import api_not_found
 
@@ -17,7 +19,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file (?script=): no inline script for the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Evidently's clients, where they really ask (see evidently_compat/urls.py) and under a prefix.
+    path("", include((evidently_urls, "evidently"), namespace="evidently-root")),
+    path("evidently/", include((evidently_urls, "evidently"), namespace="evidently")),
     re_path(r"^api/", api_not_found),  # JSON, not an HTML page, for unknown API URLs
+    re_path(r"^evidently/", api_not_found),
     path("", include("mlplatform.accounts.urls")),
     path("", include("alerts.urls")),
     path("", include("collector.urls")),

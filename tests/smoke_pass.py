@@ -35,6 +35,7 @@ from urllib.parse import urljoin, urlsplit
 SKIPPED_PREFIXES = {
     "admin/": "Django's own admin; no platform model is registered there",
     "^api/": "the catch-all that answers unknown API URLs with a JSON 404",
+    "^evidently/": "the same, for the Evidently-compatible API's prefix",
 }
 HOST = "127.0.0.1"  # one of the embedded default's ALLOWED_HOSTS
 # A name of a form's action that removes, ends or switches something off: posted last.
@@ -174,6 +175,7 @@ def seed() -> list[Context]:
                 "token_id": _first_pk(org.tokens.all()),
                 "channel_id": _first_pk(Channel.objects.filter(organization=org)),
                 "project_id": str(project.pk),
+                "name": project.name,  # the Evidently-compatible project search
                 "snapshot_id": str(snapshot.uuid) if snapshot else None,
                 "rule_id": _first_pk(AlertRule.objects.filter(project=project)),
                 "silence_id": _first_pk(Silence.objects.filter(project=project)),

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "projects",
     "alerts",
     "collector",
+    "evidently_compat",
 ]
 
 MIDDLEWARE = [

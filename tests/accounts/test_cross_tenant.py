@@ -14,6 +14,7 @@ from alerts.models import AlertRule, Channel, Message, Silence
 from collector import urls as collector_page_urls
 from collector.intake import accept_reference
 from collector.models import Collector, LabelBatch, ReferenceDataset, RowBatch, Run
+from evidently_compat import urls as evidently_urls
 from mlplatform.accounts import urls as page_urls
 from mlplatform.accounts.models import Role, TokenScope
 from mlplatform.api_router import router
@@ -203,6 +204,8 @@ def test_the_resolver_has_no_org_route_outside_the_enumerated_modules():
                 yield prefix + str(p.pattern), p
 
     covered = {p.name for p in PAGE_PATTERNS} | {p.name for p in api_patterns()}
+    # Evidently's routes: tests/accounts/test_cross_tenant_evidently.py.
+    covered |= {p.name for p in evidently_urls.urlpatterns}
     for route, pattern in walk(get_resolver().url_patterns):
         if any(key in route for key in ("org_slug", "org_id", "project_id")):
             assert pattern.name in covered, route

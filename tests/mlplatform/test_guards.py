@@ -9,7 +9,7 @@ import sys
 
 from tests.processes import BIN, ROOT
 
-APPS = ["mlplatform", "metrics", "projects", "alerts", "collector"]
+APPS = ["mlplatform", "metrics", "projects", "alerts", "collector", "evidently_compat"]
 
 
 def test_no_top_level_package_takes_a_standard_library_name():
