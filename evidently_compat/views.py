@@ -69,6 +69,7 @@ class EvidentlyView(APIView):
     """A route of the protocol: a token is required, and `self.access` is its organisation."""
 
     authentication_classes = [EvidentlyAuthentication]
+    schema = None  # Evidently's protocol, not our OpenAPI schema: docs/evidently-clients.md
     permission: ClassVar[dict[str, Perm]] = {}
     access: Access
     project: Project  # the project the URL names, on the routes that name one
@@ -99,6 +100,7 @@ class VersionView(APIView):
 
     authentication_classes = ()
     permission_classes = [AllowAny]
+    schema = None
 
     def get(self, request: Request) -> Response:
         return Response(
@@ -116,6 +118,7 @@ class LoginView(APIView):
 
     authentication_classes = ()
     permission_classes = [AllowAny]
+    schema = None
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="evidently"'  # a refusal is a 401, as for the other routes

@@ -8,6 +8,7 @@ create projects on the platform. The reference is docs/cli.md.
     mlp push snapshot.json --project 5b2f...
     mlp projects
     mlp create-project "Churn model" --description "nightly scoring"
+    mlp import-evidently ./evidently-workspace --project 5b2f...   # Evidently 0.7's local folder
 
 Exit codes: 0 done (tests passed); 1 a test failed or errored (or warned, with --fail-on warning);
 2 a usage or data error (the message says what, without a traceback); 3 the platform could not be
@@ -24,8 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from metrics.client.evidently_folder import EvidentlyFolderError, find_snapshots
 from metrics.client.remote import RemoteWorkspace
 from metrics.core.definition import DEFINITION_FIELDS, DataDefinition, DataDefinitionError
+from metrics.core.progress import Progress
 from metrics.core.report import Report, Run
 from metrics.core.snapshot import Snapshot, SnapshotError, parse_timestamp, with_batch_id
 from metrics.presets import PRESETS, PresetOptions
@@ -158,6 +161,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("projects", parents=[server], help="list the organisation's projects")
+
+    imported = commands.add_parser(
+        "import-evidently",
+        parents=[server],
+        help="upload a local Evidently workspace's snapshots to a project",
+        description="Upload every snapshot of a local Evidently 0.7 workspace folder (or of one "
+        "of its project folders) to a project. Safe to run again: snapshots already there are "
+        "not stored twice.",
+    )
+    imported.add_argument("path", metavar="PATH", help="the Evidently workspace folder")
+    imported.add_argument("--project", required=True, metavar="ID", help="the project to fill")
+    imported.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
 
     create = commands.add_parser("create-project", parents=[server], help="create a project")
     create.add_argument("name", metavar="NAME")
@@ -416,11 +431,40 @@ def command_create_project(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
+def command_import_evidently(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        files = find_snapshots(args.path)
+    except EvidentlyFolderError as exc:
+        raise UsageError(str(exc)) from None
+    workspace = _workspace(args)
+    new = 0
+    with Progress(len(files), "Importing", enabled=not args.quiet) as bar:
+        for file in files:
+            try:
+                _, created = workspace.add_evidently_snapshot(args.project, file.path.read_bytes())
+            except OSError as exc:
+                raise UsageError(f"{file.path} cannot be read: {exc}") from None
+            except WorkspaceError as exc:
+                raise RemoteFailure(
+                    f"Uploading {file.path} failed ({new} new before it): {exc}"
+                ) from None
+            new += created
+            bar.advance(note=file.snapshot_id[:8])
+    if not args.quiet:
+        print(
+            f"{len(files)} snapshots: {new} new, {len(files) - new} already in project "
+            f"{args.project}",
+            file=out,
+        )
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "run": command_run,
     "push": command_push,
     "projects": command_projects,
     "create-project": command_create_project,
+    "import-evidently": command_import_evidently,
 }
 
 

@@ -277,6 +277,24 @@ class RemoteWorkspace(Workspace):
         )
         return str(answer["id"])
 
+    def add_evidently_snapshot(self, project_id: str, body: bytes) -> tuple[str, bool]:
+        """Push an Evidently snapshot (its `dump_dict()` as JSON, as read from its workspace
+        folder) to the platform's Evidently-compatible API, which translates it; (the snapshot's
+        id, whether it is new). The id comes from the document, so a re-push stores nothing."""
+        headers = {"Content-Type": "application/json"}
+        if len(body) > GZIP_ABOVE_BYTES:
+            body = gzip.compress(body, compresslevel=6, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        answer = self._request(
+            "POST",
+            f"/evidently/api/v2/snapshots/{urllib.parse.quote(project_id, safe='')}",
+            body=body,
+            headers=headers,
+            invalid=RemoteInvalidSnapshot,
+            root=True,
+        )
+        return str(answer["snapshot_id"]), bool(answer.get("created", True))
+
     def list_snapshots(
         self,
         project_id: str,
@@ -387,12 +405,14 @@ class RemoteWorkspace(Workspace):
         gone_ok_on_retry: bool = False,
         backoff: Backoff | None = None,
         on_retry: Callable[[], None] | None = None,
+        root: bool = False,
     ) -> Any:
         """Send one API request, retrying transient failures; the decoded JSON answer (None for
         an empty one). `invalid` is the exception for 400 and 413; `gone_ok_on_retry` treats a 404
         after a retry as done (a DELETE whose first attempt went through). `backoff` replaces the
-        workspace's retry policy for this request; `on_retry` is called before each wait."""
-        url = self.api + path
+        workspace's retry policy for this request; `on_retry` is called before each wait. `path`
+        is under /api/v1, or under the site's root with `root`."""
+        url = (self.url if root else self.api) + path
         if query:
             url += "?" + urllib.parse.urlencode(query, doseq=True)
         all_headers = dict(self._headers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ def _index_reachable() -> bool:
     """Whether pip can fetch from its index at all (a download of a tiny package)."""
     with tempfile.TemporaryDirectory() as folder:
         result = subprocess.run(
-            ["python3", "-m", "pip", "download", "--no-deps", "-q", "-d", folder, "six"],
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", folder, "six"],
             capture_output=True,
             timeout=120,
             check=False,
