@@ -263,11 +263,7 @@ class RemoteWorkspace(Workspace):
             body = document.json().encode("utf-8")
         except ValueError as exc:  # NaN or infinity somewhere: not JSON
             raise InvalidSnapshot(f"Snapshot {document.id} cannot be sent: {exc}.") from None
-        headers = {"Content-Type": "application/json"}
-        if len(body) > GZIP_ABOVE_BYTES:
-            # mtime=0: the same snapshot gives the same bytes, whenever it is compressed.
-            body = gzip.compress(body, compresslevel=6, mtime=0)
-            headers["Content-Encoding"] = "gzip"
+        body, headers = _json_body(body)
         answer = self._request(
             "POST",
             f"{_project_path(project_id)}/snapshots",
@@ -281,10 +277,7 @@ class RemoteWorkspace(Workspace):
         """Push an Evidently snapshot (its `dump_dict()` as JSON, as read from its workspace
         folder) to the platform's Evidently-compatible API, which translates it; (the snapshot's
         id, whether it is new). The id comes from the document, so a re-push stores nothing."""
-        headers = {"Content-Type": "application/json"}
-        if len(body) > GZIP_ABOVE_BYTES:
-            body = gzip.compress(body, compresslevel=6, mtime=0)
-            headers["Content-Encoding"] = "gzip"
+        body, headers = _json_body(body)
         answer = self._request(
             "POST",
             f"/evidently/api/v2/snapshots/{urllib.parse.quote(project_id, safe='')}",
@@ -622,3 +615,13 @@ def _describe(reason: object) -> str:
 def _snippet(raw: bytes, limit: int = 200) -> str:
     text = " ".join(raw.decode("utf-8", "replace").split())
     return text[:limit] + ("…" if len(text) > limit else "")
+
+
+def _json_body(body: bytes) -> tuple[bytes, dict[str, str]]:
+    """A JSON request body and its headers, gzipped past GZIP_ABOVE_BYTES (mtime=0: the same
+    snapshot gives the same bytes, whenever it is compressed)."""
+    headers = {"Content-Type": "application/json"}
+    if len(body) > GZIP_ABOVE_BYTES:
+        body = gzip.compress(body, compresslevel=6, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return body, headers
