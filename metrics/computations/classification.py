@@ -55,6 +55,11 @@ class Labelled:
     # One sort per score column serves every AUC, curve and lift table of a run.
     _rankings: dict[int, Ranking] = field(default_factory=dict, repr=False, compare=False)
 
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        """The confusion matrix of the model's predictions (rows: true class), counted once."""
+        return confusion(self.true, self.pred, len(self.classes))
+
     def ranking(self, code: int) -> Ranking:
         """Class `code`'s probability column ranked from the highest, against "true == code"."""
         assert self.probas is not None
@@ -152,6 +157,18 @@ def _distinct(values: pd.Series) -> set[Any]:
 
 def _codes(values: pd.Series, classes: list[Any]) -> np.ndarray:
     """Each value's position in `classes` (-1 if absent), vectorised."""
+    if (
+        values.dtype.kind in "iub"
+        and classes
+        and all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) for c in classes)
+    ):
+        # Integer labels (the usual 0/1): a binary search over the sorted classes, no objects.
+        numbers = values.to_numpy()
+        known = np.array(classes, dtype=np.int64)
+        order = np.argsort(known, kind="stable")
+        where = np.searchsorted(known[order], numbers).clip(0, len(known) - 1)
+        codes = order[where]
+        return np.where(known[codes] == numbers, codes, -1)
     return pd.Index(classes, dtype=object).get_indexer(pd.Index(values.astype(object)))
 
 
@@ -349,8 +366,35 @@ def quality(
     own_probas = probas is None
     pred = data.pred if pred is None else pred
     probas = data.probas if probas is None else probas
-    k = len(data.classes)
-    matrix = confusion(data.true, pred, k)
+    matrix = data.matrix if pred is data.pred else confusion(data.true, pred, len(data.classes))
+    values, rates = _label_quality(data, matrix)
+    if probas is not None:
+        if not auc:
+            pass
+        elif data.binary:
+            assert data.positive is not None
+            values["roc_auc"] = (
+                ranking_auc(data.ranking(data.positive))
+                if own_probas
+                else binary_auc(probas[:, data.positive], data.true == data.positive)
+            )
+        else:
+            present = [c for c in range(len(data.classes)) if rates["support"][c] > 0]
+            aucs = [
+                ranking_auc(data.ranking(c))
+                if own_probas
+                else binary_auc(probas[:, c], data.true == c)
+                for c in present
+            ]
+            values["roc_auc"] = float(np.mean(aucs)) if len(aucs) > 1 else float("nan")
+        values["log_loss"] = log_loss(data.true, probas)
+    return values
+
+
+def _label_quality(
+    data: Labelled, matrix: np.ndarray
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """The values read from a confusion matrix, and the per-class rates they came from."""
     rates = per_class(matrix)
     values: dict[str, float] = {
         "rows": data.rows,
@@ -368,39 +412,24 @@ def quality(
         for name in ("precision", "recall", "f1"):
             values[f"{name}_weighted"] = float((rates[name][present] * weights).sum())
             values[f"{name}_micro"] = values["accuracy"]
-    if probas is not None:
-        if not auc:
-            pass
-        elif data.binary:
-            assert data.positive is not None
-            values["roc_auc"] = (
-                ranking_auc(data.ranking(data.positive))
-                if own_probas
-                else binary_auc(probas[:, data.positive], data.true == data.positive)
-            )
-        else:
-            present = [c for c in range(k) if rates["support"][c] > 0]
-            aucs = [
-                ranking_auc(data.ranking(c))
-                if own_probas
-                else binary_auc(probas[:, c], data.true == c)
-                for c in present
-            ]
-            values["roc_auc"] = float(np.mean(aucs)) if len(aucs) > 1 else float("nan")
-        values["log_loss"] = log_loss(data.true, probas)
-    return values
+    return values, rates
 
 
 def dummy_quality(data: Labelled) -> dict[str, float]:
     """The baseline: the majority class for every row, the class shares as probabilities."""
     counts = np.bincount(data.true, minlength=len(data.classes))
     majority = int(np.argmax(counts))
-    pred = np.full(data.rows, majority)
-    probas = np.tile(counts / counts.sum(), (data.rows, 1)) if data.probas is not None else None
-    # Constant scores rank every positive level with every negative: the AUC is 0.5 by definition.
-    values = quality(data, pred, probas, auc=False)
-    if probas is not None:
+    # Every row predicted as the majority: its column of the confusion matrix holds the counts.
+    matrix = np.zeros((len(counts), len(counts)), dtype=np.int64)
+    matrix[:, majority] = counts
+    values, _ = _label_quality(data, matrix)
+    if data.probas is not None:
+        # Constant scores rank every positive level with every negative: the AUC is 0.5.
         values["roc_auc"] = 0.5 if (counts > 0).sum() > 1 else float("nan")
+        # Each row's probability of its own class is that class's share: the log loss is the
+        # count-weighted mean of -log(share), without an (n, classes) array of equal rows.
+        shares = np.clip(counts / counts.sum(), EPS, 1 - EPS)
+        values["log_loss"] = float(-np.dot(counts, np.log(shares)) / data.rows)
     return values
 
 
@@ -488,7 +517,7 @@ class ClassificationByLabel(_Classification):
                 values[side] = {"support": 0, "predicted": 0}
                 continue
             code = codes[0]
-            rates = per_class(confusion(data.true, data.pred, len(data.classes)))
+            rates = per_class(data.matrix)
             side_values = {name: float(rates[name][code]) for name in ("precision", "recall", "f1")}
             side_values["support"] = int(rates["support"][code])
             side_values["predicted"] = int(rates["predicted"][code])
@@ -505,7 +534,7 @@ class ConfusionMatrix(_Classification):
     def compute(self, ctx: Context) -> MetricResult:
         values, details = {}, {}
         for side, data in self._sides(ctx).items():
-            matrix = confusion(data.true, data.pred, len(data.classes))
+            matrix = data.matrix
             labels = [label_text(c) for c in data.classes]
             if len(labels) > MAX_LABELS:
                 keep = ranked(np.array(labels, dtype=object), matrix.sum(axis=1))[: MAX_LABELS - 1]

@@ -450,17 +450,15 @@ def _merged_cdfs(
     """The merged sorted support of two sorted samples and both empirical CDFs on each interval
     between consecutive support points (one value fewer than the support)."""
     n, m = reference.size, current.size
-    # Where each current value lands in the merged order: its rank among the reference values
-    # plus the current values before it. One searchsorted instead of re-sorting everything.
-    positions = np.searchsorted(reference, current, side="right") + np.arange(m)
-    from_current = np.zeros(n + m, dtype=bool)
-    from_current[positions] = True
-    support = np.empty(n + m)
-    support[positions] = current
-    support[~from_current] = reference
-    # Inside a run of equal values the running counts are off, but those intervals have width 0.
-    current_cdf = np.cumsum(from_current)[:-1] / m
-    reference_cdf = np.cumsum(~from_current)[:-1] / n
+    merged = np.concatenate((reference, current))
+    # A stable sort of two sorted runs is one merge (Timsort finds the runs); ties keep the
+    # reference values first. Inside a run of equal values the running counts are off, but those
+    # intervals have width 0.
+    order = np.argsort(merged, kind="stable")
+    support = merged[order]
+    current_seen = np.cumsum(order[:-1] >= n)
+    current_cdf = current_seen / m
+    reference_cdf = (np.arange(1, n + m) - current_seen) / n
     return support, reference_cdf, current_cdf
 
 
