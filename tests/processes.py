@@ -27,6 +27,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def raw_request(
+    port: int, data: bytes, *, wait: float = 0.0, read: bool = True, timeout: float = 10.0
+) -> bytes:
+    """Send `data` as-is over a new loopback connection, wait `wait` seconds, then read the answer
+    until the server closes or `timeout` passes (or, with `read=False`, hang up unanswered)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        if wait:
+            time.sleep(wait)
+        if not read:
+            return b""
+        sock.settimeout(timeout)
+        chunks = []
+        try:
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        except (TimeoutError, ConnectionError):
+            pass
+        return b"".join(chunks)
+
+
 def database_url() -> str:
     """The URL of the database the tests are using (pytest-django's test database)."""
     db = settings.DATABASES["default"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import threading
 import time
 import uuid
@@ -28,6 +27,7 @@ from tests.processes import (
     Process,
     free_port,
     production_environment,
+    raw_request,
     wait_until_serving,
     web_server,
 )
@@ -66,22 +66,6 @@ class Client:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
-
-
-def _raw(port: int, data: bytes, *, hold: float = 0.0, read: bool = True) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(data)
-        if hold:
-            time.sleep(hold)
-        if not read:
-            return b""
-        chunks = []
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except (TimeoutError, ConnectionError):
-            pass
-        return b"".join(chunks)
 
 
 def test_the_server_holds_up_under_mixed_traffic(acme):
@@ -169,7 +153,7 @@ def test_the_server_holds_up_under_mixed_traffic(acme):
             "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
         ).encode()
         while time.monotonic() < stop_at:
-            answer = _raw(port, head + body[:1000], hold=1.5)
+            answer = raw_request(port, head + body[:1000], wait=1.5)
             status = int(answer.split()[1]) if answer.startswith(b"HTTP/") else 0
             with lock:
                 statuses[f"slow-body {status}"] += 1
@@ -182,7 +166,7 @@ def test_the_server_holds_up_under_mixed_traffic(acme):
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
                 "Connection: close\r\n\r\n"
             ).encode()
-            _raw(port, head + body, hold=0.01, read=False)  # gone before the answer
+            raw_request(port, head + body, wait=0.01, read=False)  # gone before the answer
             with lock:
                 aborted.append(snapshot_id)
                 statuses["hang-up"] += 1
@@ -213,7 +197,7 @@ def test_the_server_holds_up_under_mixed_traffic(acme):
         deadline = time.monotonic() + 15
         body: dict[str, Any] = {}
         while time.monotonic() < deadline:
-            answer = _raw(
+            answer = raw_request(
                 port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
             )
             body = json.loads(answer.partition(b"\r\n\r\n")[2] or b"{}")
@@ -223,7 +207,7 @@ def test_the_server_holds_up_under_mixed_traffic(acme):
             time.sleep(0.25)
         for _ in range(3):
             began = time.monotonic()
-            answer = _raw(
+            answer = raw_request(
                 port, b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
             )
             assert time.monotonic() - began < 1

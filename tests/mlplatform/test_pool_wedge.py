@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import threading
 import time
 import uuid
@@ -21,6 +20,7 @@ from tests.processes import (
     Process,
     free_port,
     production_environment,
+    raw_request,
     wait_until_serving,
     web_server,
 )
@@ -39,25 +39,6 @@ def _session_cookie(user) -> str:
     return f"sessionid={session.session_key}"
 
 
-def _request(port: int, head: str, body: bytes = b"", *, read: float | None = 10) -> bytes:
-    """Send a request; read its answer (for up to `read` seconds), or hang up after `-read`."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(head.encode() + body)
-        if read is None:
-            return b""
-        if read < 0:
-            time.sleep(-read)  # the client gives up while the view runs
-            return b""
-        sock.settimeout(read)
-        chunks = []
-        try:
-            while chunk := sock.recv(65536):
-                chunks.append(chunk)
-        except TimeoutError:
-            pass
-        return b"".join(chunks)
-
-
 def _get(path: str, *headers: str) -> str:
     lines = "".join(f"{h}\r\n" for h in headers)
     return f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{lines}\r\n"
@@ -65,7 +46,7 @@ def _get(path: str, *headers: str) -> str:
 
 def _health(port: int) -> tuple[float, int, dict]:
     started = time.monotonic()
-    answer = _request(port, _get("/healthz"), read=5)
+    answer = raw_request(port, _get("/healthz").encode(), timeout=5)
     elapsed = time.monotonic() - started
     head, _, body = answer.partition(b"\r\n\r\n")
     status = int(head.split()[1]) if head else 0
@@ -99,21 +80,26 @@ def test_it_gives_every_connection_back_after_aborted_slow_and_failing_requests(
         def client(kind: str, rounds: int) -> None:
             for _ in range(rounds):
                 if kind == "aborted":  # hangs up while the view holds its connection
-                    _request(
-                        port, _get("/test/hold?seconds=0.4", cookie), read=-rng.uniform(0, 0.3)
+                    raw_request(
+                        port,
+                        _get("/test/hold?seconds=0.4", cookie).encode(),
+                        wait=rng.uniform(0, 0.3),
+                        read=False,
                     )
                 elif kind == "page-404":  # a signed-in person's page for someone else's org
-                    _request(port, _get(f"/orgs/{uuid.uuid4()}/", cookie))
+                    raw_request(port, _get(f"/orgs/{uuid.uuid4()}/", cookie).encode())
                 elif kind == "api-404":
                     path = f"/api/v1/projects/{uuid.uuid4()}/snapshots"
-                    _request(port, _get(path, bearer))
+                    raw_request(port, _get(path, bearer).encode())
                 elif kind == "push-aborted":  # a whole body, then gone before the answer
-                    _request(port, push, document, read=-rng.uniform(0, 0.05))
+                    raw_request(
+                        port, push.encode() + document, wait=rng.uniform(0, 0.05), read=False
+                    )
                 elif kind == "slow-body":  # less than its Content-Length, left open
                     head = push.replace(
                         f"Content-Length: {len(document)}", "Content-Length: 100000"
                     )
-                    _request(port, head, document[:1000], read=3)
+                    raw_request(port, head.encode() + document[:1000], timeout=3)
 
         kinds = ["aborted"] * 4 + ["page-404"] * 3 + ["api-404", "push-aborted", "slow-body"]
         threads = [threading.Thread(target=client, args=(kind, 8)) for kind in kinds]
@@ -160,7 +146,7 @@ def test_healthz_is_503_at_once_while_the_pool_is_exhausted_and_200_once_it_is_b
         holders = [
             threading.Thread(
                 target=lambda: answers.append(
-                    _request(port, _get("/test/hold?seconds=4", cookie), read=15)
+                    raw_request(port, _get("/test/hold?seconds=4", cookie).encode(), timeout=15)
                 )
             )
             for _ in range(POOL_SIZE)
@@ -179,7 +165,7 @@ def test_healthz_is_503_at_once_while_the_pool_is_exhausted_and_200_once_it_is_b
         assert body["status"] == "error"
         assert body["database"] == "error: PoolTimeout"
         assert body["pool"]["available"] == 0, body
-        head = _request(port, _get("/healthz"), read=5).partition(b"\r\n\r\n")[0]
+        head = raw_request(port, _get("/healthz").encode(), timeout=5).partition(b"\r\n\r\n")[0]
         assert b"\r\nretry-after: 1\r\n" in head.lower() + b"\r\n", head
         for holder in holders:
             holder.join(20)
