@@ -79,11 +79,13 @@ def parse(raw: bytes | bytearray) -> dict[str, Any]:
     NaN and Infinity may appear; they are read as null (a value that does not exist)."""
     try:
         text = bytes(raw).decode("utf-8")
-        document = json.loads(text, parse_constant=lambda _: None)
+        document = json.loads(text, parse_constant=lambda _: None, parse_int=_int)
     except UnicodeDecodeError:
         raise _reject("body", "Not UTF-8 text.") from None
     except json.JSONDecodeError as exc:
         raise _reject("body", f"Not valid JSON: {exc}.") from None
+    except _NumberTooLong as exc:
+        raise _reject("body", f"The number {exc.text[:20]}... has too many digits.") from None
     except RecursionError:
         raise _reject("body", "The document is nested too deeply.") from None
     if not isinstance(document, dict):
@@ -91,11 +93,68 @@ def parse(raw: bytes | bytearray) -> dict[str, Any]:
     return document
 
 
+class _NumberTooLong(ValueError):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+_MAX_INT_DIGITS = 40  # far past any 64-bit integer, far below Python's 4,300-digit limit
+
+
+def _int(text: str) -> int:
+    if len(text) > _MAX_INT_DIGITS:
+        raise _NumberTooLong(text)
+    return int(text)
+
+
+# The integers orjson writes (and so ingestion stores): signed or unsigned 64 bits.
+_INT_RANGE = (-(2**63), 2**64 - 1)
+
+
+def _unstorable(value: Any) -> tuple[str, str] | None:
+    """The path of the first integer out of the 64-bit range or string with a lone surrogate in
+    `value`, and why it cannot be stored; None if there is none. Walked only when the document
+    could not be written out (iterative: any depth the parser allowed)."""
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            if not _INT_RANGE[0] <= item <= _INT_RANGE[1]:
+                return path, "Integer out of range (at most 64 bits)."
+        elif isinstance(item, str):
+            if not item.isascii() and _has_surrogate(item):
+                return path, "Text with a lone UTF-16 surrogate (not Unicode text)."
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                step = f"{path}.{key}" if path else str(key)
+                if _has_surrogate(str(key)):
+                    return path or "body", "A key with a lone UTF-16 surrogate (not Unicode text)."
+                stack.append((step, child))
+        elif isinstance(item, list):
+            stack.extend((f"{path}.{i}" if path else str(i), c) for i, c in enumerate(item))
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def snapshot_id(dump: dict[str, Any]) -> uuid.UUID:
-    """The stable id of an Evidently snapshot: from the SHA-256 of its canonical JSON text."""
+    """The stable id of an Evidently snapshot: from the SHA-256 of its canonical JSON text.
+
+    Raises `EvidentlyRejected` for a document that cannot be written out, so not stored either:
+    an integer past 64 bits, a lone surrogate, nesting past orjson's limit."""
     try:
         text = orjson.dumps(dump, option=orjson.OPT_SORT_KEYS)
     except (orjson.JSONEncodeError, TypeError):
+        found = _unstorable(dump)
+        if found is not None:
+            raise _reject(*found) from None
         raise _reject("body", "The document is nested too deeply.") from None
     return uuid.uuid5(SNAPSHOT_NAMESPACE, hashlib.sha256(text).hexdigest())
 
@@ -297,13 +356,18 @@ def _our_method(name: str) -> str:
     return drift_methods.ALIASES.get(name, name)
 
 
+def _key(value: Any) -> Any:
+    """A parameter as a key to look up: a list or an object (unhashable) matches nothing."""
+    return None if isinstance(value, (list, dict)) else value
+
+
 def targets(kind: str, params: dict[str, Any], component: Component) -> Target | None:
     """Where one component of an Evidently metric lands among our metrics; None if nowhere."""
     column = params.get("column")
     if kind in _SUMMARY_FIELDS and component == ():
         return Target(names.DatasetSummary.TYPE, (), _SUMMARY_FIELDS[kind])
     if kind == "ColumnCount" and component == ():
-        where = _COLUMN_COUNT_FIELDS.get(params.get("column_type"))
+        where = _COLUMN_COUNT_FIELDS.get(_key(params.get("column_type")))
         return Target(names.DatasetSummary.TYPE, (), where) if where else None
     if kind == "DatasetMissingValueCount" and component == ("count",):
         return Target(names.DatasetSummary.TYPE, (), "current.missing_cells")
@@ -315,7 +379,7 @@ def targets(kind: str, params: dict[str, Any], component: Component) -> Target |
     if kind in _COLUMN_FIELDS and component == ():
         return Target(summary, _params(column=column), _COLUMN_FIELDS[kind])
     if kind == "QuantileValue" and component == ():
-        where = _QUANTILE_FIELDS.get(params.get("quantile"))  # type: ignore[arg-type]
+        where = _QUANTILE_FIELDS.get(_key(params.get("quantile")))
         return Target(summary, _params(column=column), where) if where else None
     if kind == "MissingValueCount":
         missing: dict[Component, str] = {
@@ -574,7 +638,7 @@ def _finish(out: _Translation) -> None:
         count = metric.get(names.DatasetDrift.DRIFTED_COLUMNS)
         if share is not None and isinstance(limit, (int, float)):
             metric.put("dataset_drift", share >= limit)
-        if share and count is not None:
+        if share and count is not None and math.isfinite(count / share):
             metric.put("columns", round(count / share))
 
 
@@ -587,7 +651,10 @@ def _timestamp(value: Any) -> str:
         raise _reject("timestamp", f"{value[:40]!r} is not a date and time (ISO 8601).") from None
     if moment.tzinfo is None:  # Evidently writes its local time without an offset: read as UTC
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()
+    try:
+        return moment.astimezone(UTC).isoformat()
+    except OverflowError:  # year 1 ahead of UTC, year 9999 behind it
+        raise _reject("timestamp", f"{value[:40]!r} is out of the range of dates.") from None
 
 
 def _metadata(value: Any) -> dict[str, Any]:
@@ -659,6 +726,7 @@ def translate(dump: dict[str, Any]) -> dict[str, Any]:
     Raises `EvidentlyRejected` naming the field for what cannot be read; what our schema
     refuses (a tag too long, too many metadata keys) is left to ingestion, which names it too.
     """
+    ident = snapshot_id(dump)  # first: it refuses what cannot be stored (integers past 64 bits)
     results = dump.get("metric_results")
     if not isinstance(results, dict):
         raise _reject("metric_results", "Expected an object of metric results by metric id.")
@@ -683,7 +751,7 @@ def translate(dump: dict[str, Any]) -> dict[str, Any]:
         counts[test["status"]] += 1
     document: dict[str, Any] = {
         "schema_version": 1,
-        "id": str(snapshot_id(dump)),
+        "id": str(ident),
         "timestamp": _timestamp(dump.get("timestamp")),
         "name": name,
         "tags": _tags(dump.get("tags")),

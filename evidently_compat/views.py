@@ -16,6 +16,7 @@ whose detail is Evidently's own "project not found".
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -34,6 +35,7 @@ from mlplatform.accounts.access import Access, Perm
 from mlplatform.accounts.models import ApiToken
 from mlplatform.api_errors import error_body
 from mlplatform.parsers import MAX_JSON_DEPTH, nesting_depth
+from mlplatform.request_bodies import NUL, NUL_MESSAGE, nul_paths
 from projects import services as project_services
 from projects.ingestion import SnapshotConflict, SnapshotRejected
 from projects.models import Project, Snapshot
@@ -89,9 +91,16 @@ class EvidentlyView(APIView):
         self.access.require(self.permission.get(request.method or "GET", Perm.READ))
 
     def json_body(self, request: Request) -> Any:
+        """The JSON body: required (Evidently's client always sends one), at most
+        MAX_JSON_DEPTH deep, and without NUL characters, which PostgreSQL cannot store."""
+        if int(request.META.get("CONTENT_LENGTH") or 0) == 0:  # digits: ApiGuardMiddleware
+            raise serializers.ValidationError({"body": ["Send a JSON body."]})
         data = request.data
         if nesting_depth(data, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
             raise serializers.ValidationError({"body": ["Nested too deeply."]})
+        paths = [".".join(map(str, p)) or "body" for p in islice(nul_paths(data), 50)]
+        if paths:
+            raise serializers.ValidationError({path: [NUL_MESSAGE] for path in paths})
         return data
 
 
@@ -177,6 +186,8 @@ class ProjectInfoView(EvidentlyView):
 
 class ProjectSearchView(EvidentlyView):
     def get(self, request: Request, name: str) -> Response:
+        if NUL in name:  # no project has one: PostgreSQL's text cannot hold it
+            raise serializers.ValidationError({"name": [NUL_MESSAGE]})
         found = self.access.projects().filter(name=name).order_by("created_at")
         return Response([project_model(p) for p in found])
 

@@ -7,6 +7,8 @@ from projects import snapshot_pages, views
 ORG = "o/<slug:org_slug>/"
 
 urlpatterns = [
+    # The project list is the organisation's home page; its own address leads there.
+    path(ORG + "projects/", views.project_list, name="project_list"),
     path(ORG + "projects/new/", views.project_create, name="project_create"),
     path(ORG + "projects/<str:project_id>/", views.project_detail, name="project_detail"),
     path(

@@ -19,6 +19,13 @@ from projects.forms import ProjectForm, ProjectTeamsForm
 PAGE_SIZE = 50
 
 
+@org_page()
+@require_safe
+def project_list(request: HttpRequest, access: Access) -> HttpResponse:
+    """A typed address: the project list is the organisation's home page."""
+    return redirect("org_home", access.organization.slug)
+
+
 @org_page(Perm.WRITE)
 @require_http_methods(["GET", "HEAD", "POST"])
 def project_create(request: HttpRequest, access: Access) -> HttpResponse:

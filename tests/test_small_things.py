@@ -1,5 +1,5 @@
 """The small things a new user notices (issue 15, item 7): page titles, plurals, labels, errors
-under their own field, a GET on a POST-only address, the favicon, the token form's project, one
+under their own field, a GET on a POST-only address, the project list's address, the favicon, the token form's project, one
 name for the token variable, and a unit on a no-data rule's value."""
 
 from __future__ import annotations
@@ -53,6 +53,15 @@ def test_a_get_on_the_new_project_address_leads_to_its_form(client, alice, acme)
     assert response["Location"].endswith("?new=1#new-project")
     page = client.get(response["Location"].split("#")[0]).content.decode()
     assert 'id="new-project" open' in page
+
+
+def test_the_project_list_address_leads_to_the_organisations_projects(client, alice, acme):
+    make_project(acme, "Credit scoring")
+    client.force_login(alice)
+    response = client.get(f"/o/{acme.slug}/projects/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("org_home", args=[acme.slug])
+    assert "Credit scoring" in client.get(response["Location"]).content.decode()
 
 
 def test_the_favicon_answers(client):
