@@ -155,17 +155,18 @@ def _truncate(
 def _step_cdf(partial: NumericPartial) -> tuple[np.ndarray, np.ndarray]:
     """The partial's CDF as a right-continuous step function: (jump points ascending, F at each
     point). Exact: the distinct values and their cumulative shares. Sketched: the KLL sketch's
-    retained items with their cumulative weights (what the sketch's inclusive CDF answers)."""
+    retained items and the sketch's own inclusive CDF at them (its CDF only jumps there).
+
+    The weights the sketch's iterator reports are not used: in datasketches 5.2.0 they read 1 for
+    every item after a sketch has been merged into a non-empty one, while get_cdf stays right.
+    """
     if partial.exact:
         cumulative = np.cumsum(partial.values_counts[1])
         return partial.values_counts[0], cumulative / cumulative[-1]
-    retained = np.array(list(partial.kll), dtype=np.float64).reshape(-1, 2)
-    order = np.argsort(retained[:, 0], kind="stable")
-    items, weights = retained[order, 0], retained[order, 1]
-    points, starts = np.unique(items, return_index=True)
-    cumulative = np.cumsum(weights)
-    ends = np.r_[starts[1:], len(items)] - 1
-    return points, cumulative[ends] / cumulative[-1]
+    items = np.array([item for item, _ in partial.kll], dtype=np.float64)
+    points = np.unique(items)
+    shares = np.asarray(partial.kll.get_cdf(points, True), dtype=np.float64)[:-1]
+    return points, shares
 
 
 def _cdfs_on_union(

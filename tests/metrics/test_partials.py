@@ -219,16 +219,23 @@ def test_empty_and_all_null_partials():
 # ---- sketched statistics -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def million():
-    """1M continuous values (about 1M distinct, far past the cap) with a planted frequent value,
-    in 64 uneven chunks, merged as a tree."""
+@pytest.fixture(scope="module", params=["sketched chunks", "exact chunks"])
+def million(request):
+    """1M continuous values (about 1M distinct, far past the cap) with a planted frequent value.
+    "sketched chunks": 64 uneven chunks, each past the cap already. "exact chunks": 100 chunks
+    each under the cap, so the merges turn exact tables into sketches (and merge KLL sketches into
+    non-empty ones, where datasketches' iterator misreports weights). Merged as a tree."""
     rng = np.random.default_rng(11)
     x = rng.standard_t(5, size=1_000_000)
     x[rng.random(x.size) < 0.03] = 42.0
     x[rng.random(x.size) < 0.01] = np.nan
-    cuts = np.sort(rng.integers(0, x.size, 63))
-    parts = [NumericPartial.from_array(c) for c in np.split(x, cuts)]
+    if request.param == "sketched chunks":
+        chunks = np.split(x, np.sort(rng.integers(0, x.size, 63)))
+    else:
+        chunks = np.array_split(x, 100)
+    parts = [NumericPartial.from_array(c) for c in chunks]
+    if request.param == "exact chunks":
+        assert all(p.exact for p in parts)
     return x, NumericPartial.merge_all(parts)
 
 
@@ -253,6 +260,24 @@ def test_sketched_quantiles_within_the_rank_bound(million):
     close(p.mean, ordered.mean())
     close(p.std, ordered.std(ddof=1))
     assert (p.min, p.max) == (ordered[0], ordered[-1])
+
+
+def test_sketched_cdf_after_merging_exact_chunks_within_the_bound():
+    """100 chunks of 10k distinct normals (each exactly at the cap): the merges build the sketch.
+    The CDF read off the merged sketch must be the sketch's own (and within its bound); reading the
+    weights off datasketches' iterator instead put it 0.08 off here."""
+    rng = np.random.default_rng(12)
+    chunks = np.array_split(rng.normal(size=1_000_000), 100)
+    p = NumericPartial.merge_all([NumericPartial.from_array(c) for c in chunks])
+    assert not p.exact
+    ordered = np.sort(np.concatenate(chunks))
+    points = ordered[::1000]
+    np.testing.assert_allclose(p.cdf(points), np.array(p.kll.get_cdf(points, True))[:-1])
+    true_cdf = np.searchsorted(ordered, points, side="right") / len(ordered)
+    assert np.max(np.abs(p.cdf(points) - true_cdf)) <= p.rank_error
+    other = rng.normal(0.1, 1.2, size=300_000)
+    d = ks_statistic(p, NumericPartial.from_array(other))
+    assert abs(d.value - stats.ks_2samp(ordered, other).statistic) <= d.bound
 
 
 def test_sketched_unique_and_most_common_within_their_bounds(million):
