@@ -515,3 +515,28 @@ def test_correlation_round_trip_and_undefined_pairs():
     assert again.columns == ("a", "b", "c", "d")
     with pytest.raises(ValueError, match="different columns"):
         q.merge(CorrelationPartial.from_array(frame.to_numpy()[:, :3]))
+
+
+def test_inputs_are_not_modified():
+    x = numeric_data(40, n=300)
+    frame = correlation_frame(41, 300).to_numpy(copy=True)
+    x_before, frame_before = x.copy(), frame.copy()
+    NumericPartial.from_array(x, edges=[-1, 0, 1])
+    CorrelationPartial.from_array(frame)
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(frame, frame_before)
+
+
+def test_constant_column_moments_are_nan_like_scipy():
+    # 2.5 is exact in binary, so SciPy's own mean is exact and it sees zero variance (for 0.1 its
+    # rounded mean leaves a variance of 1e-34 and a skewness of rounding noise).
+    p = NumericPartial.from_array(np.full(50, 2.5)).merge(NumericPartial.from_array([2.5, 2.5]))
+    assert p.std == 0.0
+    with pytest.warns(RuntimeWarning):  # SciPy warns about the precision loss, then says NaN
+        expected = (stats.skew(np.full(52, 2.5)), stats.kurtosis(np.full(52, 2.5)))
+    assert np.isnan(expected).all()
+    assert np.isnan(p.skewness)
+    assert np.isnan(p.kurtosis)
+    tiny = NumericPartial.from_array(np.full(52, 0.1))
+    assert tiny.std < 1e-15
+    assert np.isnan(tiny.skewness)
