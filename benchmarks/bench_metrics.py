@@ -464,13 +464,16 @@ def tuned_floor_summary(reference: pd.DataFrame, current: pd.DataFrame) -> dict[
 # ---- measuring --------------------------------------------------------------------------------
 
 
-def best_time(fn: Callable[[], Any], repeat: int) -> float:
-    best = float("inf")
+def best_times(fns: list[Callable[[], Any]], repeat: int) -> list[float]:
+    """Each function's best time over `repeat` rounds, the functions taking turns within a round,
+    so a machine slowing down or speeding up mid-run weighs on all of them alike."""
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        gc.collect()
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
+        for i, fn in enumerate(fns):
+            gc.collect()
+            started = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - started)
     return best
 
 
@@ -727,8 +730,7 @@ def main() -> None:
         for name, (ours, floor) in cases.items():
             if name not in data_presets:
                 continue
-            ours_s = best_time(ours, args.repeat)
-            floor_s = best_time(floor, args.repeat)
+            ours_s, floor_s = best_times([ours, floor], args.repeat)
             peak = peak_memory(ours)
             print(
                 f"{rows:>9,} {name:<8} {ours_s:>8.3f} {floor_s:>8.3f} {ours_s / floor_s:>6.2f} "
@@ -778,12 +780,8 @@ def main() -> None:
         for name, (ours, theirs, tuned) in model_cases.items():
             if name not in model_presets:
                 continue
-            ours_s = best_time(ours, args.repeat)
-            theirs_s = best_time(theirs, args.repeat)
-            floor_text = ""
-            if tuned is not None:
-                floor_s = best_time(tuned, args.repeat)
-                floor_text = f" {floor_s:>8.3f} {ours_s / floor_s:>10.2f}"
+            ours_s, theirs_s, floor_s = best_times([ours, theirs, tuned], args.repeat)
+            floor_text = f" {floor_s:>8.3f} {ours_s / floor_s:>10.2f}"
             print(
                 f"{rows:>9,} {name:<15} {ours_s:>8.3f} {theirs_s:>9.3f} {ours_s / theirs_s:>6.2f}"
                 + floor_text,
