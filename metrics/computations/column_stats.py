@@ -379,6 +379,17 @@ class ColumnDistribution(Metric):
         return self.result(values, distribution=distribution)
 
 
+def histogram_edges(low: float, high: float, bins: int, column_type: ColumnType) -> np.ndarray:
+    """`bins` equal-width edges over [low, high] (a unit-wide bin around a single number)."""
+    if low == high:
+        return (
+            np.array([low - 0.5, high + 0.5])
+            if column_type == ColumnType.NUMERICAL
+            else np.array([low, high])
+        )
+    return np.linspace(low, high, bins + 1)
+
+
 def _histogram(sides: dict[str, ColumnData], bins: int, column_type: ColumnType) -> Distribution:
     arrays = {side: data.sorted_finite for side, data in sides.items()}
     non_empty = [a for a in arrays.values() if len(a)]
@@ -386,14 +397,7 @@ def _histogram(sides: dict[str, ColumnData], bins: int, column_type: ColumnType)
         raise MetricError("The column has no finite values to draw.")
     low = min(a[0] for a in non_empty)
     high = max(a[-1] for a in non_empty)
-    if low == high:
-        edges = (
-            np.array([low - 0.5, high + 0.5])
-            if column_type == ColumnType.NUMERICAL
-            else np.array([low, high])
-        )
-    else:
-        edges = np.linspace(low, high, bins + 1)
+    edges = histogram_edges(low, high, bins, column_type)
     counts = {}
     for side, data in arrays.items():
         # Bin i holds edges[i] <= x < edges[i+1]; the last bin also holds its right edge.
@@ -415,6 +419,13 @@ def _categories(pair: ColumnPair, top: int) -> Distribution:
     else:
         labels, cur_counts = pair.current.category_counts
         ref_counts = None
+    return category_distribution(labels, cur_counts, ref_counts, top)
+
+
+def category_distribution(
+    labels: np.ndarray, cur_counts: np.ndarray, ref_counts: np.ndarray | None, top: int
+) -> Distribution:
+    """The `top` categories of both sides together, the rest summed as "other"."""
     totals = cur_counts + (ref_counts if ref_counts is not None else 0)
     order = ranked(labels, totals)
     shown, rest = order[:top], order[top:]

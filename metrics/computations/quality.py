@@ -64,12 +64,6 @@ class DatasetSummary(Metric):
         per_row_missing = nulls.sum(axis=1)
         del nulls
         unique, most_common_share = self._uniqueness(ctx, side, frame, columns)
-        constant = [c for c in columns if unique[c] <= 1]
-        almost_constant = [
-            c
-            for c in columns
-            if unique[c] > 1 and most_common_share[c] >= self.params["almost_constant"]
-        ]
         hashes = {c: _column_hash(frame[c]) for c in columns}
         duplicated_columns = _duplicated_columns(frame, columns, hashes)
         almost_duplicated = _almost_duplicated_columns(
@@ -78,42 +72,20 @@ class DatasetSummary(Metric):
         row_hash = _row_hash([hashes[c] for c in columns])
         del hashes
         duplicated_rows = int(pd.Series(row_hash).duplicated().sum())
-        empty_columns = [c for c, m in zip(columns, per_column_missing, strict=True) if m == rows]
-        missing_cells = int(per_column_missing.sum())
-        values = {
-            "row_count": rows,
-            "column_count": len(columns),
-            **{
-                f"{t}_columns": sum(1 for c in columns if schema.types.get(c) == t)
-                for t in ColumnType
-            },
-            "missing_cells": missing_cells,
-            "missing_cells_share": missing_cells / (rows * len(columns))
-            if columns
-            else float("nan"),
-            "rows_with_missing": int(np.count_nonzero(per_row_missing)),
-            "rows_with_missing_share": float(np.count_nonzero(per_row_missing)) / rows,
-            "empty_rows": int(np.count_nonzero(per_row_missing == len(columns))),
-            "columns_with_missing": int(np.count_nonzero(per_column_missing)),
-            "empty_columns": len(empty_columns),
-            "constant_columns": len(constant),
-            "almost_constant_columns": len(almost_constant),
-            "duplicated_rows": duplicated_rows,
-            "duplicated_rows_share": duplicated_rows / rows,
-            "duplicated_columns": len(duplicated_columns),
-            "almost_duplicated_columns": len(almost_duplicated),
-        }
-        details = {
-            "constant_columns": constant[:_MAX_NAMES],
-            "almost_constant_columns": almost_constant[:_MAX_NAMES],
-            "empty_columns": empty_columns[:_MAX_NAMES],
-            "duplicated_columns": [list(p) for p in duplicated_columns[:_MAX_NAMES]],
-            "almost_duplicated_columns": [
-                {"columns": [a, b], "equal_share": share}
-                for a, b, share in almost_duplicated[:_MAX_NAMES]
-            ],
-        }
-        return values, details
+        return quality_values(
+            self,
+            schema,
+            columns=columns,
+            rows=rows,
+            per_column_missing=per_column_missing,
+            rows_with_missing=int(np.count_nonzero(per_row_missing)),
+            empty_rows=int(np.count_nonzero(per_row_missing == len(columns))),
+            unique=unique,
+            most_common_share=most_common_share,
+            duplicated_rows=duplicated_rows,
+            duplicated_columns=duplicated_columns,
+            almost_duplicated=almost_duplicated,
+        )
 
     @staticmethod
     def _uniqueness(
@@ -212,6 +184,61 @@ def _sample_codes(sample: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return codes.reshape(len(columns), len(sample)).T
 
 
+def quality_values(
+    metric: Metric,
+    schema: Schema,
+    *,
+    columns: list[str],
+    rows: int,
+    per_column_missing: np.ndarray,
+    rows_with_missing: int,
+    empty_rows: int,
+    unique: dict[str, int],
+    most_common_share: dict[str, float],
+    duplicated_rows: int,
+    duplicated_columns: list[tuple[str, str]],
+    almost_duplicated: list[tuple[str, str, float]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """DatasetSummary's values and details of one side, from its counts (in memory or streamed)."""
+    constant = [c for c in columns if unique[c] <= 1]
+    almost_constant = [
+        c
+        for c in columns
+        if unique[c] > 1 and most_common_share[c] >= metric.params["almost_constant"]
+    ]
+    empty_columns = [c for c, m in zip(columns, per_column_missing, strict=True) if m == rows]
+    missing_cells = int(per_column_missing.sum())
+    values = {
+        "row_count": rows,
+        "column_count": len(columns),
+        **{f"{t}_columns": sum(1 for c in columns if schema.types.get(c) == t) for t in ColumnType},
+        "missing_cells": missing_cells,
+        "missing_cells_share": missing_cells / (rows * len(columns)) if columns else float("nan"),
+        "rows_with_missing": rows_with_missing,
+        "rows_with_missing_share": float(rows_with_missing) / rows,
+        "empty_rows": empty_rows,
+        "columns_with_missing": int(np.count_nonzero(per_column_missing)),
+        "empty_columns": len(empty_columns),
+        "constant_columns": len(constant),
+        "almost_constant_columns": len(almost_constant),
+        "duplicated_rows": duplicated_rows,
+        "duplicated_rows_share": duplicated_rows / rows,
+        "duplicated_columns": len(duplicated_columns),
+        "almost_duplicated_columns": len(almost_duplicated),
+    }
+    details = {
+        "constant_columns": constant[:_MAX_NAMES],
+        "almost_constant_columns": almost_constant[:_MAX_NAMES],
+        "empty_columns": empty_columns[:_MAX_NAMES],
+        "duplicated_columns": [list(p) for p in duplicated_columns[:_MAX_NAMES]],
+        "almost_duplicated_columns": [
+            {"columns": [a, b], "equal_share": share}
+            for a, b, share in almost_duplicated[:_MAX_NAMES]
+        ],
+    }
+    return values, details
+
+
 class Correlations(Metric):
     """Correlation between pairs of columns: Pearson, Spearman or Kendall between numerical
     columns, or Cramér's V between categorical ones.
@@ -230,44 +257,60 @@ class Correlations(Metric):
             raise ValueError(f"method must be one of {', '.join(self.METHODS)}, not {method!r}.")
         super().__init__(method=method, threshold=threshold, columns=columns)
 
-    def compute(self, ctx: Context) -> MetricResult:
+    def checked_columns(self, schema: Schema) -> list[str]:
+        """The columns to correlate, checked to be of the method's type (at least two)."""
         method = self.params["method"]
         wanted = ColumnType.CATEGORICAL if method == "cramer_v" else ColumnType.NUMERICAL
-        columns = self.params.get("columns") or ctx.schema.columns(wanted)
+        columns: list[str] = self.params.get("columns") or schema.columns(wanted)
         for column in columns:
-            if ctx.schema.type_of(column) != wanted:
+            if schema.type_of(column) != wanted:
                 raise MetricError(
-                    f"{method} needs {wanted} columns; {column!r} is {ctx.schema.type_of(column)}."
+                    f"{method} needs {wanted} columns; {column!r} is {schema.type_of(column)}."
                 )
         if len(columns) < 2:
             raise MetricError(
                 f"{method} needs at least two {wanted} columns; the data has {len(columns)}."
             )
-        values: dict[str, Any] = {}
-        details: dict[str, Any] = {"columns": columns}
+        return columns
+
+    def compute(self, ctx: Context) -> MetricResult:
+        columns = self.checked_columns(ctx.schema)
         frames = {"current": ctx.current}
         if ctx.reference is not None:
             frames["reference"] = ctx.reference
-        for side, frame in frames.items():
-            matrix = _correlation_matrix(frame, columns, method)
-            upper = np.triu_indices(len(columns), k=1)
-            pair_values = matrix[upper]
-            strength = np.abs(np.nan_to_num(pair_values, nan=0.0))
-            order = np.argsort(-strength, kind="stable")[:20]
-            values[side] = {
-                "max_abs": float(strength.max()) if len(strength) else float("nan"),
-                "high_pairs": int(np.count_nonzero(strength >= self.params["threshold"])),
-            }
-            details[f"{side}_top_pairs"] = [
-                {
-                    "columns": [columns[upper[0][k]], columns[upper[1][k]]],
-                    "value": float(pair_values[k]),
-                }
-                for k in order
-            ]
-            if len(columns) <= 50:
-                details[f"{side}_matrix"] = matrix.tolist()
+        matrices = {
+            side: _correlation_matrix(frame, columns, self.params["method"])
+            for side, frame in frames.items()
+        }
+        values, details = correlation_summary(self, columns, matrices)
         return self.result(values, details)
+
+
+def correlation_summary(
+    metric: Metric, columns: list[str], matrices: dict[str, np.ndarray]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Correlations' values and details from each side's matrix."""
+    values: dict[str, Any] = {}
+    details: dict[str, Any] = {"columns": columns}
+    for side, matrix in matrices.items():
+        upper = np.triu_indices(len(columns), k=1)
+        pair_values = matrix[upper]
+        strength = np.abs(np.nan_to_num(pair_values, nan=0.0))
+        order = np.argsort(-strength, kind="stable")[:20]
+        values[side] = {
+            "max_abs": float(strength.max()) if len(strength) else float("nan"),
+            "high_pairs": int(np.count_nonzero(strength >= metric.params["threshold"])),
+        }
+        details[f"{side}_top_pairs"] = [
+            {
+                "columns": [columns[upper[0][k]], columns[upper[1][k]]],
+                "value": float(pair_values[k]),
+            }
+            for k in order
+        ]
+        if len(columns) <= 50:
+            details[f"{side}_matrix"] = matrix.tolist()
+    return values, details
 
 
 def _correlation_matrix(frame: pd.DataFrame, columns: list[str], method: str) -> np.ndarray:

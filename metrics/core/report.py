@@ -254,6 +254,15 @@ class _Runner:
             checked = with_batch_id(checked, batch_id)
         elif BATCH_ID_KEY in checked:
             check_batch_id(checked[BATCH_ID_KEY], f"metadata[{BATCH_ID_KEY!r}]")
+        if is_parquet_source(current):
+            return self._run_streamed(
+                current,
+                reference,
+                name=name,
+                tags=tags,
+                metadata=checked,
+                timestamp=timestamp,
+            )
         definition, current, reference = with_descriptors(
             self.definition,
             current,
@@ -277,6 +286,48 @@ class _Runner:
             name=name,
             tags=_check_tags(tags),
             metadata=checked,
+        )
+
+    def _run_streamed(
+        self,
+        current: Any,
+        reference: Any,
+        *,
+        name: str | None,
+        tags: Iterable[str],
+        metadata: dict[str, Any],
+        timestamp: datetime | str | None,
+    ) -> Run:
+        """The run over Parquet files, streamed in batches (see `metrics.streaming`)."""
+        from metrics import streaming
+
+        if reference is not None and not is_parquet_source(reference):
+            raise ValueError(
+                "With Parquet current data the reference is Parquet too (a file, a directory "
+                "or a list of files)."
+            )
+        sources = {"current": streaming.ParquetSource.of(current)}
+        if reference is not None:
+            sources["reference"] = streaming.ParquetSource.of(reference)
+        samples = {side: source.sample() for side, source in sources.items()}
+        schema = self.definition.resolve(samples["current"], samples.get("reference"))
+        ctx = streaming.StreamContext(samples["current"], samples.get("reference"), schema)
+        tests = _expand_tests(self.test_items, ctx)
+        metrics = expand([*self.items, *(t.metric() for t in tests)], ctx)
+        streaming.stream(ctx, metrics, sources, self.progress)
+        for metric in metrics:
+            ctx.result(metric)
+        test_results = [t.run(ctx) for t in tests]
+        when = datetime.now(UTC) if timestamp is None else parse_timestamp(timestamp, "timestamp")
+        return Run(
+            schema=schema,
+            results=[ctx.results[m.id] for m in metrics],
+            tests=test_results,
+            data=streaming.data_summary(ctx, schema),
+            timestamp=when,
+            name=name,
+            tags=_check_tags(tags),
+            metadata=metadata,
         )
 
     def _compute(self, ctx: Context, metrics: list[Metric]) -> None:
@@ -315,6 +366,17 @@ class _Runner:
                 # One segment's rows and working arrays at a time.
                 ctx.release_segment(segment["column"], segment["value"])
                 bar.advance(note=f"{segment['column']}={segment['value']}")
+
+
+def is_parquet_source(data: Any) -> bool:
+    """A Parquet file, a directory of them, or a list of Parquet files (not a frame)."""
+    if isinstance(data, (str, os.PathLike)):
+        return True
+    return (
+        isinstance(data, (list, tuple))
+        and bool(data)
+        and all(isinstance(p, (str, os.PathLike)) for p in data)
+    )
 
 
 def _is_test_item(item: Any) -> bool:
