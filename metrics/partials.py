@@ -582,6 +582,11 @@ class NumericPartial:
 
     # ---- serialisation --------------------------------------------------------------------------
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled through to_dict (the sketches do not pickle): partials travel to and from
+        # the workers of a distributed engine.
+        return (type(self).from_dict, (self.to_dict(),))
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (no NaN or infinity; arrays and sketches as base64)."""
         distinct, counts = self.values_counts
@@ -806,6 +811,11 @@ class CategoricalPartial:
         labels, counts = self.value_counts()
         return (labels[0], int(counts[0])) if len(counts) else None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled through to_dict (the sketches do not pickle): partials travel to and from
+        # the workers of a distributed engine.
+        return (type(self).from_dict, (self.to_dict(),))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe when the values are (str, int, float, bool): the counts as [value, count]."""
         return {
@@ -913,6 +923,11 @@ class CorrelationPartial:
         matrix = np.where(self.n >= 2, matrix, np.nan)
         np.fill_diagonal(matrix, 1.0)
         return np.clip(matrix, -1.0, 1.0)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled through to_dict (the sketches do not pickle): partials travel to and from
+        # the workers of a distributed engine.
+        return (type(self).from_dict, (self.to_dict(),))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -23,7 +23,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -123,6 +123,25 @@ class ParquetSource:
             return frame.iloc[:rows]
         raise ValueError(f"The Parquet data {[str(f) for f in self.files]} has no rows.")
 
+    title = "Streaming Parquet"
+
+    @property
+    def steps(self) -> int:
+        return self.batches
+
+    def partials(self, plan: Plan, bar: Progress, side: str) -> SidePartials:
+        return first_pass(self, plan, bar, side)
+
+    def histograms(
+        self, plan: Plan, edges: dict[str, np.ndarray], bar: Progress, side: str
+    ) -> dict[str, np.ndarray]:
+        counts = {c: np.zeros(len(e) - 1, dtype=np.int64) for c, e in edges.items()}
+        for frame in self.frames(list(edges)):
+            for column, found in frame_histograms(frame, plan, edges).items():
+                counts[column] += found
+            bar.advance(note=f"{side} histograms")
+        return counts
+
     def frames(self, columns: list[str] | None = None) -> Iterator[pd.DataFrame]:
         import pyarrow.parquet as pq
 
@@ -151,8 +170,7 @@ class SidePartials:
     rows_with_missing: int = 0
     empty_rows: int = 0
     # One 8-byte hash per row (the only part that grows with the rows), filled batch by batch.
-    row_hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
-    hashed: int = 0
+    row_hashes: list[np.ndarray] = field(default_factory=list)
     equal_cells: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
@@ -222,85 +240,135 @@ def _groups(plan: Plan, columns: list[str]) -> list[list[str]]:
     return [g for g in groups.values() if len(g) > 1]
 
 
-def first_pass(source: ParquetSource, plan: Plan, bar: Progress, side: str) -> SidePartials:
+def _merge_dicts(a: dict[Any, Any], b: dict[Any, Any], add: Any) -> dict[Any, Any]:
+    merged = dict(a)
+    for key, value in b.items():
+        merged[key] = value if key not in merged else add(merged[key], value)
+    return merged
+
+
+def merge_sides(a: SidePartials, b: SidePartials) -> SidePartials:
+    """Two partitions' partials as one (in row order: a's rows first)."""
+
+    def merge(x: Any, y: Any) -> Any:
+        return x.merge(y)
+
+    def plus(x: Any, y: Any) -> Any:
+        return x + y
+
+    return SidePartials(
+        rows=a.rows + b.rows,
+        numeric=_merge_dicts(a.numeric, b.numeric, merge),
+        categorical=_merge_dicts(a.categorical, b.categorical, merge),
+        text_lengths=_merge_dicts(a.text_lengths, b.text_lengths, plus),
+        correlations=_merge_dicts(a.correlations, b.correlations, merge),
+        histograms=_merge_dicts(a.histograms, b.histograms, plus),
+        missing=_merge_dicts(a.missing, b.missing, plus),
+        rows_with_missing=a.rows_with_missing + b.rows_with_missing,
+        empty_rows=a.empty_rows + b.empty_rows,
+        row_hashes=[*a.row_hashes, *b.row_hashes],
+        equal_cells=_merge_dicts(a.equal_cells, b.equal_cells, plus),
+    )
+
+
+def merge_all(parts: list[SidePartials]) -> SidePartials:
+    """Partitions' partials merged as a balanced tree, in order."""
+    if not parts:
+        return SidePartials()
+    while len(parts) > 1:
+        parts = [
+            merge_sides(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+            for i in range(0, len(parts), 2)
+        ]
+    return parts[0]
+
+
+def frame_partials(frame: pd.DataFrame, plan: Plan, side: str = "current") -> SidePartials:
+    """One batch's or partition's partials: what every engine computes per piece of data."""
     schema = plan.schema
-    out = SidePartials()
-    if plan.dataset_summary:
-        out.row_hashes = np.empty(source.rows, dtype=np.uint64)
-    summary_columns = [c for c in plan.columns if c in schema.types or c in schema.roles]
-    for frame in source.frames():
-        missing_here = [c for c in plan.columns if c not in frame.columns]
-        if missing_here:
-            raise ValueError(f"The {side} data has no column {missing_here[0]!r}.")
-        out.rows += len(frame)
-        for column in plan.columns:
-            column_type = schema.types.get(column)
-            data = ColumnData(frame[column], column_type) if column_type else None
-            if column_type in NUMBERS:
-                assert data is not None
-                chunk = partials.NumericPartial.from_array(data.values, distinct_cap=DISTINCT_CAP)
-                found = out.numeric.get(column)
-                out.numeric[column] = chunk if found is None else found.merge(chunk)
-            elif column_type is not None:
-                categorical = partials.CategoricalPartial.from_array(frame[column])
-                known = out.categorical.get(column)
-                out.categorical[column] = categorical if known is None else known.merge(categorical)
-                if column_type == ColumnType.TEXT:
-                    lengths = frame[column].dropna().astype(str).str.len()
-                    out.text_lengths[column] = out.text_lengths.get(column, 0.0) + float(
-                        lengths.sum()
-                    )
-        for wanted in plan.correlations:
-            block = np.column_stack(
-                [
-                    frame[c].to_numpy(dtype=np.float64, na_value=np.nan)
-                    if c in frame.columns
-                    else np.full(len(frame), np.nan)
-                    for c in wanted
-                ]
+    missing_here = [c for c in plan.columns if c not in frame.columns]
+    if missing_here:
+        raise ValueError(f"The {side} data has no column {missing_here[0]!r}.")
+    out = SidePartials(rows=len(frame))
+    for column in plan.columns:
+        column_type = schema.types.get(column)
+        if column_type in NUMBERS:
+            values = ColumnData(frame[column], column_type).values
+            out.numeric[column] = partials.NumericPartial.from_array(
+                values, distinct_cap=DISTINCT_CAP
             )
-            chunk_corr = partials.CorrelationPartial.from_array(block, list(wanted))
-            had = out.correlations.get(wanted)
-            out.correlations[wanted] = chunk_corr if had is None else had.merge(chunk_corr)
-        if plan.dataset_summary:
-            nulls = frame[summary_columns].isna().to_numpy()
-            for column, count in zip(summary_columns, nulls.sum(axis=0), strict=True):
-                out.missing[column] = out.missing.get(column, 0) + int(count)
-            per_row = nulls.sum(axis=1)
-            out.rows_with_missing += int(np.count_nonzero(per_row))
-            out.empty_rows += int(np.count_nonzero(per_row == len(summary_columns)))
-            combined = np.zeros(len(frame), dtype=np.uint64)
-            with np.errstate(over="ignore"):
-                for column in summary_columns:
-                    combined = combined * _HASH_PRIME ^ _column_hash(frame[column])
-            out.row_hashes[out.hashed : out.hashed + len(frame)] = combined
-            out.hashed += len(frame)
-            for group in _groups(plan, summary_columns):
-                for i, a in enumerate(group):
-                    for b in group[i + 1 :]:
-                        out.equal_cells[(a, b)] = out.equal_cells.get((a, b), 0) + _equal_cells(
-                            frame[a], frame[b]
-                        )
-        bar.advance(note=f"{side} batch")
+        elif column_type is not None:
+            out.categorical[column] = partials.CategoricalPartial.from_array(frame[column])
+            if column_type == ColumnType.TEXT:
+                lengths = frame[column].dropna().astype(str).str.len()
+                out.text_lengths[column] = float(lengths.sum())
+    for wanted in plan.correlations:
+        block = np.column_stack(
+            [frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in wanted]
+        )
+        out.correlations[wanted] = partials.CorrelationPartial.from_array(block, list(wanted))
+    if plan.dataset_summary:
+        summary_columns = [c for c in plan.columns if c in schema.types or c in schema.roles]
+        nulls = frame[summary_columns].isna().to_numpy()
+        out.missing = dict(zip(summary_columns, nulls.sum(axis=0).tolist(), strict=True))
+        per_row = nulls.sum(axis=1)
+        out.rows_with_missing = int(np.count_nonzero(per_row))
+        out.empty_rows = int(np.count_nonzero(per_row == len(summary_columns)))
+        combined = np.zeros(len(frame), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for column in summary_columns:
+                combined = combined * _HASH_PRIME ^ _column_hash(frame[column])
+        out.row_hashes = [combined]
+        for group in _groups(plan, summary_columns):
+            for i, a in enumerate(group):
+                for b in group[i + 1 :]:
+                    out.equal_cells[(a, b)] = _equal_cells(frame[a], frame[b])
     return out
 
 
-def second_pass(
-    source: ParquetSource, plan: Plan, out: SidePartials, edges: dict[str, np.ndarray]
-) -> None:
+def frame_histograms(
+    frame: pd.DataFrame, plan: Plan, edges: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Histogram counts on the given bin edges (bin i: edges[i] <= x < edges[i+1]; the last bin
     holds its right edge too), as `ColumnDistribution` counts them."""
-    columns = list(edges)
-    counts = {c: np.zeros(len(edges[c]) - 1, dtype=np.int64) for c in columns}
-    for frame in source.frames(columns):
-        for column in columns:
-            values = ColumnData(frame[column], plan.schema.types[column]).values
-            finite = values[np.isfinite(values)]
-            inner = edges[column][1:-1]
-            counts[column] += np.bincount(
-                np.searchsorted(inner, finite, side="right"), minlength=len(inner) + 1
-            )
-    out.histograms = counts
+    counts = {}
+    for column, column_edges in edges.items():
+        values = ColumnData(frame[column], plan.schema.types[column]).values
+        finite = values[np.isfinite(values)]
+        inner = column_edges[1:-1]
+        counts[column] = np.bincount(
+            np.searchsorted(inner, finite, side="right"), minlength=len(inner) + 1
+        )
+    return counts
+
+
+def first_pass(source: ParquetSource, plan: Plan, bar: Progress, side: str) -> SidePartials:
+    out = SidePartials()
+    # The row hashes (8 bytes a row, the only part that grows with the rows) go into one array.
+    hashes = np.empty(source.rows if plan.dataset_summary else 0, dtype=np.uint64)
+    filled = 0
+    for frame in source.frames():
+        chunk = frame_partials(frame, plan, side)
+        for block in chunk.row_hashes:
+            hashes[filled : filled + len(block)] = block
+            filled += len(block)
+        chunk.row_hashes = []
+        out = merge_sides(out, chunk)
+        bar.advance(note=f"{side} batch")
+    out.row_hashes = [hashes[:filled]] if plan.dataset_summary else []
+    return out
+
+
+def histogram_plan(ctx: StreamContext, plan: Plan) -> dict[str, np.ndarray]:
+    """The bins of each drawn numerical column, over both sides' range (from the first pass)."""
+    edges = {}
+    for column, bins in plan.histograms.items():
+        found = [s.numeric[column] for s in ctx.sides.values() if s.numeric[column].count]
+        if found:
+            low = min(p.min for p in found)
+            high = max(p.max for p in found)
+            edges[column] = histogram_edges(low, high, bins, ctx.schema.types[column])
+    return edges
 
 
 # ---- the metrics, from the partials -------------------------------------------------------------
@@ -556,7 +624,11 @@ def _dataset_summary(metric: Metric, ctx: StreamContext) -> MetricResult:
                 counts = c.value_counts()[1]
                 unique[column] = c.unique
                 share[column] = _share(int(counts[0]), c.count) if len(counts) else np.nan
-        hashes = found.row_hashes[: found.hashed]
+        hashes = (
+            found.row_hashes[0]
+            if len(found.row_hashes) == 1
+            else np.concatenate(found.row_hashes or [np.zeros(0, dtype=np.uint64)])
+        )
         hashes.sort()  # in place: no copy of the one array that grows with the rows
         rows = found.rows
         duplicated_rows = int(np.count_nonzero(hashes[1:] == hashes[:-1])) if rows else 0
@@ -603,31 +675,42 @@ _HANDLERS: dict[type, Any] = {
 }
 
 
+class Source(Protocol):
+    """Where a side's data comes from: Parquet files here, the engines in `metrics.engines`."""
+
+    title: str
+
+    @property
+    def steps(self) -> int: ...  # units of progress per pass (batches, partitions)
+
+    def sample(self, rows: int = SAMPLE_ROWS) -> pd.DataFrame: ...
+
+    def partials(self, plan: Plan, bar: Progress, side: str) -> SidePartials: ...
+
+    def histograms(
+        self, plan: Plan, edges: dict[str, np.ndarray], bar: Progress, side: str
+    ) -> dict[str, np.ndarray]: ...
+
+
 def stream(
     ctx: StreamContext,
     metrics: list[Metric],
-    sources: dict[str, ParquetSource],
+    sources: dict[str, Source],
     progress: bool | None,
 ) -> None:
     """Read each side once (twice when histograms are drawn) and keep its merged partials."""
     plan = plan_for(metrics, ctx.schema)
-    batches = {side: source.batches for side, source in sources.items()}
+    steps = {side: source.steps for side, source in sources.items()}
     passes = 2 if plan.histograms else 1
-    total = sum(batches.values()) * passes
-    with Progress(total, "Streaming Parquet", enabled=progress_enabled(progress)) as bar:
+    total = sum(steps.values()) * passes
+    title = sources["current"].title
+    with Progress(total, title, enabled=progress_enabled(progress)) as bar:
         for side, source in sources.items():
-            ctx.sides[side] = first_pass(source, plan, bar, side)
+            ctx.sides[side] = source.partials(plan, bar, side)
         if plan.histograms:
-            for column, bins in plan.histograms.items():
-                found = [s.numeric[column] for s in ctx.sides.values() if s.numeric[column].count]
-                if not found:
-                    continue
-                low = min(p.min for p in found)
-                high = max(p.max for p in found)
-                ctx.edges[column] = histogram_edges(low, high, bins, ctx.schema.types[column])
+            ctx.edges = histogram_plan(ctx, plan)
             for side, source in sources.items():
-                second_pass(source, plan, ctx.sides[side], ctx.edges)
-                bar.advance(batches[side], note=f"{side} histograms")
+                ctx.sides[side].histograms = source.histograms(plan, ctx.edges, bar, side)
 
 
 def data_summary(ctx: StreamContext, schema: Schema) -> dict[str, Any]:

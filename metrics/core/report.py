@@ -254,7 +254,7 @@ class _Runner:
             checked = with_batch_id(checked, batch_id)
         elif BATCH_ID_KEY in checked:
             check_batch_id(checked[BATCH_ID_KEY], f"metadata[{BATCH_ID_KEY!r}]")
-        if is_parquet_source(current):
+        if is_streamed_source(current):
             return self._run_streamed(
                 current,
                 reference,
@@ -299,16 +299,11 @@ class _Runner:
         timestamp: datetime | str | None,
     ) -> Run:
         """The run over Parquet files, streamed in batches (see `metrics.streaming`)."""
-        from metrics import streaming
+        from metrics import engines, streaming
 
-        if reference is not None and not is_parquet_source(reference):
-            raise ValueError(
-                "With Parquet current data the reference is Parquet too (a file, a directory "
-                "or a list of files)."
-            )
-        sources = {"current": streaming.ParquetSource.of(current)}
+        sources = {"current": engines.source_of(current, "current")}
         if reference is not None:
-            sources["reference"] = streaming.ParquetSource.of(reference)
+            sources["reference"] = engines.source_of(reference, "reference", like=current)
         samples = {side: source.sample() for side, source in sources.items()}
         schema = self.definition.resolve(samples["current"], samples.get("reference"))
         ctx = streaming.StreamContext(samples["current"], samples.get("reference"), schema)
@@ -368,15 +363,15 @@ class _Runner:
                 bar.advance(note=f"{segment['column']}={segment['value']}")
 
 
-def is_parquet_source(data: Any) -> bool:
-    """A Parquet file, a directory of them, or a list of Parquet files (not a frame)."""
+def is_streamed_source(data: Any) -> bool:
+    """Data the run streams instead of reading into pandas: Parquet files (a path, a directory or
+    a list of them), a Spark DataFrame or a Dask DataFrame."""
     if isinstance(data, (str, os.PathLike)):
         return True
-    return (
-        isinstance(data, (list, tuple))
-        and bool(data)
-        and all(isinstance(p, (str, os.PathLike)) for p in data)
-    )
+    if isinstance(data, (list, tuple)):
+        return bool(data) and all(isinstance(p, (str, os.PathLike)) for p in data)
+    module = type(data).__module__
+    return module.startswith(("pyspark.", "dask.", "dask_expr."))
 
 
 def _is_test_item(item: Any) -> bool:
