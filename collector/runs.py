@@ -12,13 +12,16 @@ would be answered as the same snapshot, never a second one.
 from __future__ import annotations
 
 import logging
+import tempfile
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pandas as pd
 from celery.schedules import crontab
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -39,6 +42,8 @@ from projects.ingestion import ingest_snapshot
 
 logger = logging.getLogger(__name__)
 
+# The collector presets that stream (their metrics all run on merged partials).
+STREAMED_PRESETS = {"data_summary", "data_drift"}
 QUALITY_PRESETS = (
     "classification",
     "regression",
@@ -141,18 +146,26 @@ def compute(collector_id: Any, *, force: bool = False) -> Run | None:
         )
         run_id = uuid.uuid5(collector.pk, f"run:{chosen[0].pk}:{chosen[-1].pk}")
         run_started.send(sender=Collector, collector=collector, run_id=run_id, rows=total)
-        current = pd.concat([read_parquet(b.parquet) for b in chosen], ignore_index=True)
-        window_start, window_end = current[TIME_COLUMN].min(), current[TIME_COLUMN].max()
-        features = current.drop(columns=[ID_COLUMN, TIME_COLUMN])
         names = list(collector.config.get("presets") or ["data_drift"])
-        result = _report(collector, names, features.columns).run(
-            features,
-            reference_frame(reference),
-            name=collector.name,
-            tags=["collector"],
-            metadata={"collector": str(collector.pk), "rows": total, "run": str(run_id)},
-            timestamp=window_end.to_pydatetime(),
-        )
+        run_options: dict[str, Any] = {
+            "name": collector.name,
+            "tags": ["collector"],
+            "metadata": {"collector": str(collector.pk), "rows": total, "run": str(run_id)},
+        }
+        if total > settings.COLLECTOR_STREAM_ROWS and set(names) <= STREAMED_PRESETS:
+            result, window_start, window_end = _streamed_run(
+                collector, names, chosen, reference, run_options
+            )
+        else:
+            current = pd.concat([read_parquet(b.parquet) for b in chosen], ignore_index=True)
+            window_start, window_end = current[TIME_COLUMN].min(), current[TIME_COLUMN].max()
+            features = current.drop(columns=[ID_COLUMN, TIME_COLUMN])
+            result = _report(collector, names, features.columns).run(
+                features,
+                reference_frame(reference),
+                timestamp=window_end.to_pydatetime(),
+                **run_options,
+            )
         document = result.dict()
         document["id"] = str(uuid.uuid5(run_id, "snapshot"))
         stored = ingest_snapshot(collector.project, orjson.dumps(document))
@@ -168,6 +181,38 @@ def compute(collector_id: Any, *, force: bool = False) -> Run | None:
         RowBatch.objects.filter(pk__in=[b.pk for b in chosen]).update(run=run, consumed_at=now)
         Collector.objects.filter(pk=collector.pk).update(last_run_at=now)
     return run
+
+
+def _streamed_run(
+    collector: Collector,
+    names: list[str],
+    chosen: list[RowBatch],
+    reference: Any,
+    run_options: dict[str, Any],
+) -> tuple[Any, pd.Timestamp, pd.Timestamp]:
+    """The run over many rows: each batch (and the reference) becomes a Parquet file in a
+    temporary folder, one batch in memory at a time, and the report streams them."""
+    with tempfile.TemporaryDirectory(prefix="collector-run-") as folder:
+        paths, starts, ends = [], [], []
+        columns: pd.Index | None = None
+        for batch in chosen:
+            rows = read_parquet(batch.parquet)
+            starts.append(rows[TIME_COLUMN].min())
+            ends.append(rows[TIME_COLUMN].max())
+            features = rows.drop(columns=[ID_COLUMN, TIME_COLUMN])
+            columns = features.columns if columns is None else columns
+            path = Path(folder) / f"batch-{batch.pk:012d}.parquet"
+            features.to_parquet(path, index=False)
+            paths.append(path)
+            del rows, features
+        reference_path = Path(folder) / "reference.parquet"
+        reference_frame(reference).to_parquet(reference_path, index=False)
+        assert columns is not None  # chosen is never empty
+        window_end = max(ends)
+        result = _report(collector, names, columns).run(
+            paths, reference_path, timestamp=window_end.to_pydatetime(), **run_options
+        )
+    return result, min(starts), window_end
 
 
 def run_due() -> int:

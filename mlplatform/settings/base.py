@@ -275,6 +275,10 @@ COLLECTOR_MAX_BODY_BYTES = env.int(
     "COLLECTOR_MAX_BODY_BYTES", 20 * 1024 * 1024, min_value=1024, max_value=1024**3
 )
 
+# A collector run over more rows than this streams its batches (metrics.streaming: bounded
+# memory) instead of loading them into one frame, when its presets can stream (data summary, drift).
+COLLECTOR_STREAM_ROWS = env.int("COLLECTOR_STREAM_ROWS", 1_000_000, min_value=1, max_value=10**12)
+
 # Alert delivery (alerts/delivery.py): attempts per message, and the backoff between them.
 ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", 6, min_value=1, max_value=20)
 ALERTS_RETRY_BASE_SECONDS = env.int("ALERTS_RETRY_BASE_SECONDS", 10, min_value=1, max_value=3600)

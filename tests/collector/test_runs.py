@@ -17,6 +17,7 @@ from collector.intake import accept_labels, accept_rows, read_parquet
 from collector.models import Collector, RowBatch, Run
 from collector.runs import compute, compute_quality, is_due, parse_cron, purge
 from tests.collector.conftest import frame, records
+from tests.metrics.test_streaming import assert_same_results
 
 pytestmark = pytest.mark.django_db
 
@@ -165,3 +166,36 @@ def test_run_due_queues_the_due_collectors_only(collector, scoring, monkeypatch)
     assert run_due() == 1
     assert queued == [str(collector.pk)]
     assert str(idle.pk) not in queued
+
+
+def test_a_run_over_more_rows_than_the_stream_limit_streams_them_with_the_same_results(
+    collector, settings
+):
+    rows = frame(3000, seed=7, shift=0.8)
+    for start in range(0, 3000, 1000):
+        _send(collector, rows.iloc[start : start + 1000])
+    in_memory = compute(collector.pk, force=True)
+    assert in_memory is not None
+    # The same rows again, now past the limit: streamed batch by batch.
+    for start in range(0, 3000, 1000):
+        _send(collector, rows.iloc[start : start + 1000])
+    settings.COLLECTOR_STREAM_ROWS = 2000
+    streamed = compute(collector.pk, force=True)
+    assert streamed is not None
+    assert streamed.rows == in_memory.rows == 3000
+    assert (streamed.window_start, streamed.window_end) == (
+        in_memory.window_start,
+        in_memory.window_end,
+    )
+    assert streamed.snapshot is not None
+    assert in_memory.snapshot is not None
+    memory = json.loads(in_memory.snapshot.document.text())
+    document = json.loads(streamed.snapshot.document.text())
+    assert document["data"]["streamed"] is True
+    assert "streamed" not in memory["data"]
+    assert document["data"]["current"]["rows"] == 3000
+    assert [m["id"] for m in document["metrics"]] == [m["id"] for m in memory["metrics"]]
+    for ours, theirs in zip(document["metrics"], memory["metrics"], strict=True):
+        assert ours["status"] == theirs["status"] == "ok", ours
+        # 3000 rows have fewer distinct values than the sketch cap: everything is exact.
+        assert_same_results(theirs, ours, ours["id"], sketched=False)

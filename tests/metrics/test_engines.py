@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from metrics import DataDriftPreset, DataSummaryPreset, Report
-from tests.metrics.test_streaming import _compare, _frames, _write
+from tests.metrics.test_streaming import _frames, _write, assert_same_results
 
 ROWS = 30_000
 
@@ -49,7 +49,7 @@ def _check(results: dict[str, Any], data: dict[str, Any]) -> None:
             continue
         # Sketches merged in another order hold other items: compare those within their bound.
         sketched = '"smooth"' in metric_id
-        _compare(expected, got, metric_id, sketched=sketched)
+        assert_same_results(expected, got, metric_id, sketched=sketched)
         if sketched and metric_id.startswith("ColumnSummary"):
             finite = np.sort(data["current"]["smooth"].dropna().to_numpy())
             current = got["values"]["current"]

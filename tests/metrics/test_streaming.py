@@ -69,7 +69,7 @@ def data(tmp_path_factory) -> dict[str, Any]:
     }
 
 
-def _compare(memory: Any, streamed: Any, path: str, sketched: bool) -> None:
+def assert_same_results(memory: Any, streamed: Any, path: str, sketched: bool) -> None:
     if isinstance(memory, dict):
         assert isinstance(streamed, dict), path
         for key, value in memory.items():
@@ -78,12 +78,12 @@ def _compare(memory: Any, streamed: Any, path: str, sketched: bool) -> None:
             if sketched and key.endswith("_most_common"):
                 continue
             assert key in streamed, f"{path}.{key}"
-            _compare(value, streamed[key], f"{path}.{key}", sketched)
+            assert_same_results(value, streamed[key], f"{path}.{key}", sketched)
     elif isinstance(memory, list):
         assert isinstance(streamed, list), path
         assert len(memory) == len(streamed), path
         for i, (a, b) in enumerate(zip(memory, streamed, strict=True)):
-            _compare(a, b, f"{path}[{i}]", sketched)
+            assert_same_results(a, b, f"{path}[{i}]", sketched)
     elif isinstance(memory, float) and isinstance(streamed, (int, float)):
         assert (math.isnan(memory) and math.isnan(streamed)) or math.isclose(
             memory, streamed, rel_tol=1e-9, abs_tol=1e-12
@@ -112,7 +112,7 @@ def test_the_summary_and_drift_presets_streamed_equal_the_in_memory_run(data):
             assert values["drifted"] == result["values"]["drifted"]
             approximate_drift += 1
             continue
-        _compare(result, got, metric_id, sketched=is_smooth)
+        assert_same_results(result, got, metric_id, sketched=is_smooth)
     assert approximate_drift == 1
     # Exact columns say nothing of approximation.
     few = streamed['ColumnSummary(column="few")']["values"]["current"]
