@@ -48,6 +48,12 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _java() -> bool:
+    import shutil
+
+    return shutil.which("java") is not None
+
+
 def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         args, capture_output=True, text=True, env=child_env(**env), timeout=180, cwd=EXAMPLES.parent
@@ -212,3 +218,38 @@ def test_the_github_workflow_runs_the_ci_script():
     validate = next(s for s in steps if "validate_data.sh" in s.get("run", ""))
     assert set(validate["env"]) >= {"MLP_URL", "MLP_TOKEN", "MLP_PROJECT"}
     assert "secrets.MLP_TOKEN" in validate["env"]["MLP_TOKEN"]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("pyspark") is None or not (os.environ.get("JAVA_HOME") or _java()),
+    reason="needs pyspark and Java",
+)
+def test_the_spark_job_pushes_a_day_and_fails_on_drift(live_server, acme, sample, tmp_path):
+    import pandas as pd
+
+    project = make_project(acme, "Lake")
+    _, secret = make_token(acme, TokenScope.INGEST, project=project)
+    folders = {}
+    for name in ("reference", "current", "drifted"):
+        folder = tmp_path / "lake" / name
+        folder.mkdir(parents=True)
+        frame = pd.read_csv(sample[name])
+        half = len(frame) // 2
+        frame.iloc[:half].to_parquet(folder / "part-0.parquet", index=False)
+        frame.iloc[half:].to_parquet(folder / "part-1.parquet", index=False)
+        folders[name] = folder
+    env = {"MLP_URL": live_server.url, "MLP_TOKEN": secret}
+    job = [str(BIN / "python"), str(EXAMPLES / "spark_daily_job.py"), "--master", "local[2]"]
+    common = ["--reference", str(folders["reference"]), "--project", str(project.pk)]
+
+    clean = run(
+        [*job, "--current", str(folders["current"]), *common, "--date", "2026-12-01"], **env
+    )
+    assert clean.returncode == 0, clean.stdout + clean.stderr[-3000:]
+    drifted = run(
+        [*job, "--current", str(folders["drifted"]), *common, "--date", "2026-12-02"], **env
+    )
+    assert drifted.returncode == 1, drifted.stdout + drifted.stderr[-3000:]
+    stored = list(StoredSnapshot.objects.filter(project=project).order_by("timestamp"))
+    assert [s.timestamp.date().isoformat() for s in stored] == ["2026-12-01", "2026-12-02"]
+    assert all(s.metadata["batch_id"].startswith("daily-") for s in stored)

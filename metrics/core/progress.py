@@ -1,4 +1,5 @@
-"""A small progress bar on stderr for long runs; off when stderr is not a terminal, when
+"""A small progress bar on stderr for long runs; on in a terminal and in a notebook (a Jupyter
+kernel shows stderr's carriage returns as one updating line), off otherwise, when
 `progress=False` is passed, or when METRICS_PROGRESS=0 is set."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ def progress_enabled(requested: bool | None, stream: TextIO | None = None) -> bo
     if os.environ.get("METRICS_PROGRESS", "").strip().lower() in ("0", "false", "no", "off"):
         return False
     stream = stream or sys.stderr
+    if stream is sys.stderr and "ipykernel" in sys.modules:
+        return True  # a notebook
     return bool(getattr(stream, "isatty", lambda: False)())
 
 

@@ -161,6 +161,18 @@ def test_progress_is_shown_when_asked_and_hidden_otherwise(reference, current, c
     assert progress_enabled(None) is False
 
 
+def test_the_progress_bar_is_on_by_default_in_a_notebook(monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.delenv("METRICS_PROGRESS", raising=False)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a kernel's stderr is no terminal
+    assert progress_enabled(None) is False
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    assert progress_enabled(None) is True
+    assert progress_enabled(False) is False
+
+
 def test_the_progress_bar_in_a_log_prints_a_line_per_tenth():
     stream = io.StringIO()
     with Progress(100, "Computing", enabled=True, stream=stream) as bar:
