@@ -172,7 +172,7 @@ def _almost_duplicated_columns(
                 if (a, b) in exact_pairs:
                     continue
                 share = float(_equal(frame[a], frame[b]).mean())
-                if share >= threshold:
+                if threshold <= share < 1.0:  # equal columns are exact duplicates already
                     found.append((a, b, share))
     return found
 

@@ -111,3 +111,14 @@ def test_correlations_need_two_columns():
     result = Report([metric]).run(pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]})).metric(metric)
     assert result.status == "error"
     assert "at least two numerical columns" in (result.reason or "")
+
+
+def test_three_equal_columns_are_duplicates_not_almost_duplicates():
+    from metrics import Report
+    from metrics.computations.quality import DatasetSummary
+
+    values = pd.Series(np.arange(300) % 17, dtype=float)
+    frame = pd.DataFrame({"a": values, "b": values, "c": values, "d": np.arange(300.0)})
+    result = Report([DatasetSummary()], progress=False).run(frame).metric(DatasetSummary())
+    assert result.details["current"]["duplicated_columns"] == [["a", "b"], ["a", "c"]]
+    assert result.details["current"]["almost_duplicated_columns"] == []
