@@ -13,7 +13,14 @@ from tests.accounts.test_cross_tenant import _call, api_routes, org_page_names, 
 
 pytestmark = pytest.mark.django_db
 
-GET_ONLY_PAGES = {"org_home", "project_detail", "snapshot_list", "snapshot_detail", "alert_list"}
+GET_ONLY_PAGES = {
+    "org_home",
+    "project_list",
+    "project_detail",
+    "snapshot_list",
+    "snapshot_detail",
+    "alert_list",
+}
 READ_ONLY_PAGES = {
     "org_home",
     "org_members",
