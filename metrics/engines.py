@@ -67,11 +67,27 @@ def _kind(data: Any) -> str | None:
     return None
 
 
+class _Partitioned:
+    """What both engines share: each partition's partials (or histogram counts), computed where
+    the partition lives by `_map`, merged here in partition order."""
+
+    def _map(self, function: Any, bar: Progress, note: str, *args: Any) -> list[Any]:
+        raise NotImplementedError
+
+    def partials(self, plan: Plan, bar: Progress, side: str) -> SidePartials:
+        return merge_all(self._map(frame_partials, bar, f"{side} partitions", plan, side))
+
+    def histograms(
+        self, plan: Plan, edges: dict[str, np.ndarray], bar: Progress, side: str
+    ) -> dict[str, np.ndarray]:
+        return _sum_counts(self._map(frame_histograms, bar, f"{side} histograms", plan, edges))
+
+
 # ---- Dask -----------------------------------------------------------------------------------------
 
 
 @dataclass
-class DaskSource:
+class DaskSource(_Partitioned):
     """A Dask DataFrame: one task per partition computes its partials; with a `distributed` client
     the tasks run on its workers and the bar counts the partitions as they finish."""
 
@@ -108,20 +124,12 @@ class DaskSource:
             bar.advance(note=note)
         return results
 
-    def partials(self, plan: Plan, bar: Progress, side: str) -> SidePartials:
-        return merge_all(self._map(frame_partials, bar, f"{side} partitions", plan, side))
-
-    def histograms(
-        self, plan: Plan, edges: dict[str, np.ndarray], bar: Progress, side: str
-    ) -> dict[str, np.ndarray]:
-        return _sum_counts(self._map(frame_histograms, bar, f"{side} histograms", plan, edges))
-
 
 # ---- Spark ----------------------------------------------------------------------------------------
 
 
 @dataclass
-class SparkSource:
+class SparkSource(_Partitioned):
     """A Spark DataFrame: `mapInPandas` computes each partition's partials on the executors
     (Arrow batches to pandas) and returns them pickled, one row per partition."""
 
@@ -152,14 +160,6 @@ class SparkSource:
         rows = self.frame.mapInPandas(per_partition, schema="partial binary").collect()
         bar.advance(self.steps, note=note)
         return [pickle.loads(row["partial"]) for row in rows]
-
-    def partials(self, plan: Plan, bar: Progress, side: str) -> SidePartials:
-        return merge_all(self._map(frame_partials, bar, f"{side} partitions", plan, side))
-
-    def histograms(
-        self, plan: Plan, edges: dict[str, np.ndarray], bar: Progress, side: str
-    ) -> dict[str, np.ndarray]:
-        return _sum_counts(self._map(frame_histograms, bar, f"{side} histograms", plan, edges))
 
 
 def _sum_counts(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

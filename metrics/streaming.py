@@ -38,14 +38,15 @@ from metrics.computations.column_stats import (
     category_distribution,
     histogram_edges,
     label_text,
-    ranked,
+    value_counts_summary,
 )
 from metrics.computations.drift import (
     FEW_VALUES,
     ColumnDrift,
     DatasetDrift,
-    category_changes,
+    categorical_drift,
     default_method,
+    drift_result,
 )
 from metrics.computations.quality import (
     _HASH_PRIME,
@@ -465,17 +466,7 @@ def _value_counts(metric: Metric, ctx: StreamContext) -> MetricResult:
             labels, counts = p.values_counts
         else:
             labels, counts = found.categorical[column].value_counts()
-        order = ranked(np.asarray(labels, dtype=object), counts)[: metric.params["top"]]
-        total = int(counts.sum())
-        values[side] = {"distinct": len(labels), "count": total}
-        details[side] = [
-            {
-                "value": label_text(labels[i]),
-                "count": int(counts[i]),
-                "share": _share(int(counts[i]), total),
-            }
-            for i in order
-        ]
+        values[side], details[side] = value_counts_summary(labels, counts, metric.params["top"])
     return metric.result(values, details)
 
 
@@ -556,42 +547,10 @@ def _drift(metric: Metric, ctx: StreamContext) -> MetricResult:
         categories, ref_counts, cur_counts = partials.shared_category_counts(
             reference.categorical[column], current.categorical[column]
         )
-        if ref_counts.sum() == 0 or cur_counts.sum() == 0:
-            side = "reference" if ref_counts.sum() == 0 else "current"
-            raise MetricError(f"Column {column!r} has only nulls in the {side} data.")
-        method_name = method_name or default_method(
-            column_type, int(ref_counts.sum()), len(categories)
+        method, measure, changes, named = categorical_drift(
+            column, method_name, categories, ref_counts, cur_counts
         )
-        method = drift_methods.METHODS[method_name]
-        if "categorical" not in method.column_types:
-            raise MetricError(f"{method.title} compares numbers; {column!r} is categorical.")
-        if method_name == "z_test" and len(categories) > 2:
-            raise MetricError(
-                f"The z-test compares two categories; {column!r} has {len(categories)}. "
-                "Use chi_square instead."
-            )
-        measure = method.func(ref_counts, cur_counts)
-        changes, named = category_changes(categories, ref_counts, cur_counts)
-    if threshold is None:
-        threshold = method.default_threshold
-    return metric.result(
-        {
-            "score": measure.value,
-            "threshold": threshold,
-            "drifted": method.drifted(measure.value, threshold),
-            "statistic": measure.statistic,
-            **changes,
-            **extra,
-        },
-        {
-            "method": method.name,
-            "method_title": method.title,
-            "kind": method.kind,
-            "rule": method.rule,
-            "column_type": str(column_type),
-            **named,
-        },
-    )
+    return drift_result(metric, method, measure, threshold, column_type, changes, named, extra)
 
 
 def _dataset_drift(metric: Metric, ctx: StreamContext) -> MetricResult:

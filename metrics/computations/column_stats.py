@@ -181,19 +181,25 @@ class ColumnValueCounts(Metric):
         values: dict[str, Any] = {}
         details: dict[str, Any] = {}
         for side, data in _sides(pair).items():
-            labels, counts = _counts(data)
-            order = ranked(labels, counts)[: self.params["top"]]
-            total = int(counts.sum())
-            values[side] = {"distinct": len(labels), "count": total}
-            details[side] = [
-                {
-                    "value": label_text(labels[i]),
-                    "count": int(counts[i]),
-                    "share": _share(int(counts[i]), total),
-                }
-                for i in order
-            ]
+            values[side], details[side] = value_counts_summary(*_counts(data), self.params["top"])
         return self.result(values, details)
+
+
+def value_counts_summary(
+    labels: np.ndarray, counts: np.ndarray, top: int
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """ColumnValueCounts' values and details of one side: the `top` values, most frequent first."""
+    order = ranked(np.asarray(labels, dtype=object), counts)[:top]
+    total = int(counts.sum())
+    details = [
+        {
+            "value": label_text(labels[i]),
+            "count": int(counts[i]),
+            "share": _share(int(counts[i]), total),
+        }
+        for i in order
+    ]
+    return {"distinct": len(labels), "count": total}, details
 
 
 def _counts(data: ColumnData) -> tuple[np.ndarray, np.ndarray]:

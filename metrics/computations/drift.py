@@ -192,43 +192,10 @@ class ColumnDrift(Metric):
                 )
         else:
             categories, ref_counts, cur_counts = pair.shared_category_counts
-            if ref_counts.sum() == 0 or cur_counts.sum() == 0:
-                side = "reference" if ref_counts.sum() == 0 else "current"
-                raise MetricError(f"Column {self.column!r} has only nulls in the {side} data.")
-            method_name = method_name or default_method(
-                pair.type, int(ref_counts.sum()), len(categories)
+            method, measure, changes, named = categorical_drift(
+                str(self.column), method_name, categories, ref_counts, cur_counts
             )
-            method = drift_methods.METHODS[method_name]
-            if "categorical" not in method.column_types:
-                raise MetricError(
-                    f"{method.title} compares numbers; {self.column!r} is categorical."
-                )
-            if method_name == "z_test" and len(categories) > 2:
-                raise MetricError(
-                    f"The z-test compares two categories; {self.column!r} has {len(categories)}. "
-                    "Use chi_square instead."
-                )
-            measure = method.func(ref_counts, cur_counts)
-            changes, named = category_changes(categories, ref_counts, cur_counts)
-        if threshold is None:
-            threshold = method.default_threshold
-        return self.result(
-            {
-                "score": measure.value,
-                "threshold": threshold,
-                "drifted": method.drifted(measure.value, threshold),
-                "statistic": measure.statistic,
-                **changes,
-            },
-            {
-                "method": method.name,
-                "method_title": method.title,
-                "kind": method.kind,
-                "rule": method.rule,
-                "column_type": str(pair.type),
-                **named,
-            },
-        )
+        return drift_result(self, method, measure, threshold, pair.type, changes, named)
 
     @staticmethod
     def _numeric_counts(
@@ -322,6 +289,66 @@ def _distinct_finite(pair: Any) -> int:
     if max(n_reference, n_current) > FEW_VALUES:
         return max(n_reference, n_current)
     return len(pair.shared_value_counts[0])  # few values: cheap, and reused for their counts
+
+
+def categorical_drift(
+    column: str,
+    method_name: str | None,
+    categories: np.ndarray,
+    ref_counts: np.ndarray,
+    cur_counts: np.ndarray,
+) -> tuple[drift_methods.DriftMethod, drift_methods.Measure, dict[str, Any], dict[str, Any]]:
+    """A categorical column's drift from its counts per category (in memory or streamed): the
+    method (given, or the default), its measure, and the new and vanished categories."""
+    if ref_counts.sum() == 0 or cur_counts.sum() == 0:
+        side = "reference" if ref_counts.sum() == 0 else "current"
+        raise MetricError(f"Column {column!r} has only nulls in the {side} data.")
+    method_name = method_name or default_method(
+        ColumnType.CATEGORICAL, int(ref_counts.sum()), len(categories)
+    )
+    method = drift_methods.METHODS[method_name]
+    if "categorical" not in method.column_types:
+        raise MetricError(f"{method.title} compares numbers; {column!r} is categorical.")
+    if method_name == "z_test" and len(categories) > 2:
+        raise MetricError(
+            f"The z-test compares two categories; {column!r} has {len(categories)}. "
+            "Use chi_square instead."
+        )
+    changes, named = category_changes(categories, ref_counts, cur_counts)
+    return method, method.func(ref_counts, cur_counts), changes, named
+
+
+def drift_result(
+    metric: Metric,
+    method: drift_methods.DriftMethod,
+    measure: drift_methods.Measure,
+    threshold: float | None,
+    column_type: ColumnType,
+    changes: dict[str, Any],
+    named: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> MetricResult:
+    """ColumnDrift's result: the score against the threshold (the method's default if none)."""
+    if threshold is None:
+        threshold = method.default_threshold
+    return metric.result(
+        {
+            "score": measure.value,
+            "threshold": threshold,
+            "drifted": method.drifted(measure.value, threshold),
+            "statistic": measure.statistic,
+            **changes,
+            **(extra or {}),
+        },
+        {
+            "method": method.name,
+            "method_title": method.title,
+            "kind": method.kind,
+            "rule": method.rule,
+            "column_type": str(column_type),
+            **named,
+        },
+    )
 
 
 class DatasetDrift(Metric):
